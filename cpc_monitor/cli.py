@@ -1,0 +1,278 @@
+"""The command line. Each command is a thin wrapper over one library call; errors the
+package raises on purpose become one clear line on stderr and exit status 1 (2 for
+usage), never a traceback."""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import db, engine, indicators, privacy
+from .errors import CpcError, IndicatorFileError
+from .formatting import format_status, format_value
+
+DEFAULT_DB = "data/cpc.duckdb"
+DEFAULT_INDICATORS = "indicators.yaml"
+DEFAULT_SCHEMA = "indicators.schema.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except IndicatorFileError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    except CpcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cpc_monitor",
+        description="CPC Monitor: indicators of the US-Jamaica Child Protection Compact, measured toward 2030.")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("sample", help="write the synthetic sample database",
+                       description="Write the synthetic sample database (2015-2025, deterministic per seed). "
+                                   "Example: python -m cpc_monitor sample --db data/cpc.duckdb")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"database to write (default {DEFAULT_DB})")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--scale", type=int, default=1, help="multiply the event tables by K, for benchmarks (default 1)")
+    p.set_defaults(run=_sample)
+
+    p = sub.add_parser("init", help="write an empty database with the schema and reference tables",
+                       description="Write an empty database: every table, the parishes, population and "
+                                   "child-friendly spaces. Example: python -m cpc_monitor init --db data/new.duckdb")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"database to write (default {DEFAULT_DB})")
+    p.set_defaults(run=_init)
+
+    p = sub.add_parser("validate", help="check indicators.yaml (exit 0 clean, 1 errors)",
+                       description="Check an indicator file: syntax, structure and, with a database, meaning. "
+                                   "Example: python -m cpc_monitor validate indicators.yaml --db data/cpc.duckdb")
+    p.add_argument("yaml", nargs="?", default=DEFAULT_INDICATORS, help=f"indicator file (default {DEFAULT_INDICATORS})")
+    p.add_argument("--db", help=f"database to check tables and columns against (default {DEFAULT_DB} when it exists)")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("evaluate", help="every indicator's yearly values and progress status",
+                       description="Print every indicator's yearly values and its status toward the target. "
+                                   "Example: python -m cpc_monitor evaluate --id prosecution.convictions --by statute")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"database (default {DEFAULT_DB})")
+    p.add_argument("--indicators", default=DEFAULT_INDICATORS, help=f"indicator file (default {DEFAULT_INDICATORS})")
+    p.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this indicator (repeatable)")
+    p.add_argument("--by", metavar="COLUMN", help="break every indicator down by this column")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
+    p.add_argument("--suppress", action="store_true", help="hide small counts, as downloads and exports do")
+    p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("schema", help="write indicators.schema.json for editors",
+                       description="Write the JSON Schema of indicators.yaml, so editors check the file as it "
+                                   "is typed. Example: python -m cpc_monitor schema --out indicators.schema.json")
+    p.add_argument("--out", default=DEFAULT_SCHEMA, help=f"file to write (default {DEFAULT_SCHEMA})")
+    p.set_defaults(run=_schema)
+    return parser
+
+
+# ------------------------------------------------------------------------- commands
+
+
+def _sample(args) -> int:
+    from .sample import build_sample
+
+    counts = build_sample(args.db, seed=args.seed, scale=args.scale)
+    rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
+    print(f"wrote the synthetic sample to {args.db}: {rows}")
+    return 0
+
+
+def _init(args) -> int:
+    from .schema import init_database
+
+    if Path(args.db).exists():
+        raise CpcError(f"{args.db} already exists; init writes a new database. "
+                       "Choose another path with --db, or move the file away first.")
+    init_database(args.db)
+    print(f"wrote an empty database to {args.db} (schema and reference tables; event tables empty)")
+    return 0
+
+
+def _validate(args) -> int:
+    iset = indicators.load_indicators(args.yaml)
+    issues = list(iset.issues)
+    db_path = args.db or (DEFAULT_DB if Path(DEFAULT_DB).is_file() else None)
+    if db_path is None:
+        issues.append(indicators.Issue("warning", iset.file, 0, None,
+                                       f"no database given and {DEFAULT_DB} does not exist, so tables, columns "
+                                       "and SQL were not checked; pass --db PATH to check them."))
+    else:
+        with db.reading(db_path) as con:
+            issues += engine.check_meaning(con, iset)
+    issues.sort(key=lambda i: (i.line, i.severity))
+    for issue in issues:
+        print(issue)
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = len(issues) - errors
+    count = len(iset.indicators) + len(iset.broken)
+    print(f"{iset.file}: {count} indicators, {errors} error{'s' * (errors != 1)}, "
+          f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _evaluate(args) -> int:
+    iset = indicators.load_indicators(args.indicators)
+    known = list(iset.index) + [k for k in iset.broken if k not in iset.index]
+    for wanted in args.ids or []:
+        if wanted not in known:
+            close = difflib.get_close_matches(wanted, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise CpcError(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
+    evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by)
+    rows = [_result_json(r, args.by, args.suppress) for r in evaluation.results]
+    if args.format == "json":
+        print(json.dumps({"indicators": rows}, indent=2, default=_json_default))
+    elif args.format == "csv":
+        _print_csv(rows, args.by)
+    else:
+        _print_table(evaluation, rows, args.by)
+    failed = [r for r in evaluation.results if r.status == engine.ERROR]
+    for r in failed:
+        for e in r.errors:
+            print(e, file=sys.stderr)
+    return 1 if evaluation.results and len(failed) == len(evaluation.results) else 0
+
+
+def _schema(args) -> int:
+    Path(args.out).write_text(json.dumps(indicators.json_schema(), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+# ------------------------------------------------------------------------- output
+
+
+def _number(value) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return round(float(value), 6)
+
+
+def _json_default(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def safe_values(result: engine.IndicatorResult, suppress: bool) -> pd.DataFrame:
+    """The result's values, suppressed when asked (the same function as every download)."""
+    frame = result.values
+    if not suppress or frame.empty or result.settings is None:
+        return frame.assign(suppressed=False) if not frame.empty else frame
+    is_count, parts = privacy.result_counts(result.unit, result.counted_kinds)
+    return privacy.suppress(frame, result.settings.min_cell, is_count, parts)
+
+
+def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) -> dict:
+    out: dict = {"id": result.id, "name": result.name, "pillar": result.pillar, "unit": result.unit,
+                 "direction": result.direction, "status": result.status}
+    if result.status == engine.ERROR:
+        out["errors"] = [str(e) for e in result.errors]
+        out["values"] = []
+        return out
+    frame = safe_values(result, suppress)
+    dim = by if by and not frame.empty and (frame["dim"] == by).any() else ""
+    if by and not dim:
+        out["note"] = f"'{by}' is not a column of this indicator's table; totals are shown."
+    values = []
+    for row in frame[frame["dim"] == dim].itertuples() if not frame.empty else []:
+        item = {"year": int(row.year), "value": _number(row.value)}
+        if dim:
+            item[by] = row.group
+        for part in ("numerator", "denominator"):
+            if hasattr(row, part):
+                item[part] = _number(getattr(row, part))
+        if suppress and row.suppressed:
+            item["suppressed"] = True
+        values.append(item)
+    out["values"] = values
+    a = result.assessment
+    if a is not None:
+        hide = suppress and result.unit in privacy.COUNT_UNITS
+        min_cell = result.settings.min_cell if result.settings else 5
+        out["assessment"] = {
+            "base_year": a.base_year, "current_year": a.current_year,
+            "base_value": None if hide and privacy.is_small(a.base_value, min_cell) else a.base_value,
+            "current_value": None if hide and privacy.is_small(a.current_value, min_cell) else a.current_value,
+            "target": a.target, "target_year": a.target_year, "ratio": _number(a.ratio),
+            "projected": _number(a.projected), "status_to_date": _number(a.status_to_date),
+            "score": _number(a.score), "method": a.method_used, "note": a.note}
+        out["milestones"] = [{"year": m.year, "target": m.target, "met": m.met} for m in result.milestones]
+    if result.measured_baseline is not None:
+        out["measured_baseline"] = _number(result.measured_baseline)
+    if result.notes:
+        out["notes"] = result.notes
+    return out
+
+
+def _print_csv(rows: list[dict], by: str | None) -> None:
+    records = []
+    for r in rows:
+        for v in r["values"] or [{}]:
+            rec = {"id": r["id"], "name": r["name"], "pillar": r["pillar"], "unit": r["unit"], "status": r["status"],
+                   "year": v.get("year")}
+            if by:
+                rec[by] = v.get(by)
+            rec["value"] = "<min_cell" if v.get("suppressed") else v.get("value")
+            rec["numerator"] = v.get("numerator")
+            rec["denominator"] = v.get("denominator")
+            records.append(rec)
+    pd.DataFrame(records).to_csv(sys.stdout, index=False)
+
+
+def _print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None) -> None:
+    if evaluation.synthetic:
+        print("SAMPLE DATA: synthetic figures for demonstration, not real cases.\n")
+    for r in rows:
+        print(f"{r['id']}  [{r['pillar']}, {r['unit']}, {r['direction']}]")
+        print(f"  {r['name']}")
+        print(f"  status: {format_status(r['status'])}")
+        if r["status"] == engine.ERROR:
+            for e in r["errors"]:
+                print(f"    {e}")
+            print()
+            continue
+        a = r.get("assessment") or {}
+        if a.get("current_year") is not None:
+            print(f"  latest {_fmt(a.get('current_value'), r['unit'])} in {a['current_year']}; "
+                  f"base {_fmt(a.get('base_value'), r['unit'])} in {a.get('base_year')}"
+                  + (f"; target {_fmt(a.get('target'), r['unit'])} by {a.get('target_year')}" if a.get('target') is not None else "")
+                  + (f"; projected {_fmt(a.get('projected'), r['unit'])}" if a.get('projected') is not None else ""))
+        groups: dict = {}
+        for v in r["values"]:
+            groups.setdefault(v.get(by, "") if by else "", []).append(v)
+        for group, values in groups.items():
+            label = f"  {group}: " if group else "  "
+            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'))}" for v in values))
+        for note in r.get("notes", []) + ([r["note"]] if r.get("note") else []):
+            print(f"  note: {note}")
+        print()
+
+
+def _fmt(value, unit: str, suppressed: bool = False) -> str:
+    return format_value(value, unit, suppressed=bool(suppressed))

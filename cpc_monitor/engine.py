@@ -1,0 +1,256 @@
+"""Evaluation: every indicator's yearly values and its progress toward 2030.
+
+One read-only connection serves a whole evaluation (stack.md: connect once per batch).
+One indicator's problem never stops the others: it comes back with status "error"
+and its messages, and the rest are evaluated."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from . import db, progress
+from .errors import DatabaseUnusable
+from .indicators import Indicator, IndicatorSet, Issue, Settings
+from .measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
+
+ERROR = "error"  # the status of an indicator that could not be evaluated
+
+# Tables whose newest date says how current the data is ("data to 31 Dec 2025").
+_EVENT_DATES = {"cases": "opened_date", "victims": "identified_date", "prosecutions": "charged_date",
+                "cfs_sessions": "session_date", "funding": "entry_date", "trainings": "start_date"}
+
+
+@dataclass
+class IndicatorResult:
+    """One indicator evaluated: its values, its status and what stands behind it."""
+
+    id: str
+    name: str
+    pillar: str
+    unit: str
+    direction: str
+    status: str
+    indicator: Indicator | None = None
+    settings: Settings | None = None
+    # year, dim ('' for totals), group, value (+ numerator, denominator for ratios)
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assessment: progress.Assessment | None = None
+    milestones: list[progress.MilestoneCheck] = field(default_factory=list)
+    measured_baseline: float | None = None  # the database's value in a stated baseline's year
+    errors: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
+    counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        """The yearly totals (no disaggregation)."""
+        if self.values.empty:
+            return self.values
+        return self.values[self.values["dim"] == ""].reset_index(drop=True)
+
+    def series(self) -> dict[int, float | None]:
+        """year -> total value (None where there is no value)."""
+        return {int(r.year): (None if pd.isna(r.value) else float(r.value)) for r in self.totals.itertuples()}
+
+    @property
+    def latest(self) -> tuple[int | None, float | None]:
+        """The latest year with a value, and that value."""
+        known = [(y, v) for y, v in self.series().items() if v is not None]
+        return known[-1] if known else (None, None)
+
+    @property
+    def target(self) -> tuple[int, float] | None:
+        """The last target (the one status is judged against)."""
+        if self.indicator and self.indicator.targets:
+            t = self.indicator.targets[-1]
+            return t.year, t.value
+        return None
+
+    @property
+    def baseline(self) -> tuple[int | None, float | None]:
+        """The baseline used for the judgement (stated, or measured)."""
+        if self.assessment:
+            return self.assessment.base_year, self.assessment.base_value
+        return None, None
+
+
+@dataclass
+class Evaluation:
+    """Every indicator evaluated against one database."""
+
+    results: list[IndicatorResult]
+    issues: list[Issue]
+    info: dict[str, str]
+    as_of: date | None
+    goal_year: int
+
+    def result(self, indicator_id: str) -> IndicatorResult | None:
+        return next((r for r in self.results if r.id == indicator_id), None)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.info.get("synthetic") == "true"
+
+    def pillars(self) -> dict[str, progress.PillarRollup]:
+        """Each pillar's roll-up of its evaluated indicators."""
+        out = {}
+        for pillar in ("prosecution", "protection", "prevention", "partnership"):
+            out[pillar] = progress.pillar_rollup(
+                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None])
+        return out
+
+
+def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = None,
+             by: str | None = None, filters: Filters = Filters()) -> Evaluation:
+    """Evaluate the indicators of `iset` (or those in `ids`) on the database at `db_path`.
+
+    `by` breaks every indicator down by that one column; without it each indicator is
+    broken down by its own `disaggregations`."""
+    with db.reading(db_path) as con:
+        tables = db.table_columns(con)
+        if "schema_info" not in tables:
+            raise DatabaseUnusable(f"{db_path} is not a CPC Monitor database (it has no schema_info table). "
+                                   "Build one with `python -m cpc_monitor init` or `sample`.")
+        info = db.info(con)
+        as_of = data_as_of(con, tables)
+        results = []
+        ranges: dict[str, tuple] = {}
+        for key, (label, pillar, issues) in iset.broken.items():
+            if ids is None or key in ids:
+                results.append(IndicatorResult(key, label, pillar, "", "", ERROR, errors=issues))
+        for ind in iset.indicators:
+            if ids is None or ind.id in ids:
+                results.append(_evaluate_one(con, iset, ind, tables, by, filters, ranges))
+    order = {key: i for i, key in enumerate(iset.index)}
+    results.sort(key=lambda r: order.get(r.id, len(order)))
+    issues = list(iset.issues) + [e for r in results if r.indicator is not None for e in r.errors]
+    return Evaluation(results, issues, info, as_of, iset.goal.year)
+
+
+def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date | None:
+    """The newest event date in the database."""
+    parts = [f"SELECT max({col}) AS d FROM {t}" for t, col in _EVENT_DATES.items() if t in tables]
+    if not parts:
+        return None
+    return con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
+
+
+def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
+    """Problems of each indicator against the database: tables, columns, SQL."""
+    tables = db.table_columns(con)
+    out = []
+    for ind in iset.indicators:
+        _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
+        out += issues
+    return out
+
+
+def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
+                      tables: dict[str, tuple[str, ...]], dims: tuple[str, ...], filters: Filters,
+                      ) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
+    """Compile each part of `ind`; return the compiled parts, the issues and notes."""
+    compiled: dict[str, Compiled] = {}
+    issues: list[Issue] = []
+    for role, measure in ind.parts.items():
+        path = (role,) if ind.is_ratio else ("measure",)
+        try:
+            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters)
+        except MeasureProblem as problem:
+            issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
+    notes = []
+    first = compiled.get("measure") or compiled.get("numerator")
+    if first is not None:
+        for d in first.missing_dims:
+            if d in ind.disaggregations:
+                cols = source_columns(first.table, tables)
+                issues.append(Issue("error", iset.file, iset.line(ind.id, "disaggregations"), ind.id,
+                                    f"cannot break down by '{d}': "
+                                    + unknown_name(f"column in '{first.table}' called", d, cols)))
+            else:
+                notes.append(f"'{first.table}' has no column '{d}', so only the totals are shown.")
+        den = compiled.get("denominator")
+        if den is not None:
+            for d in first.dims:
+                if d not in den.dims:
+                    notes.append(f"The denominator ('{den.table}') has no '{d}': each {d} is divided "
+                                 "by the denominator's total.")
+    return compiled, issues, notes
+
+
+def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, by: str | None, filters: Filters,
+                  ranges: dict) -> IndicatorResult:
+    settings = iset.settings(ind)
+    result = IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR,
+                             indicator=ind, settings=settings)
+    dims = (by,) if by else tuple(ind.disaggregations)
+    compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters)
+    result.notes = notes
+    if issues:
+        result.errors = issues
+        return result
+    result.filters_applied = {role: c.filters_applied for role, c in compiled.items()}
+    result.counted_kinds = {role: c.measure.agg for role, c in compiled.items()}
+    try:
+        parts = {role: run(con, c, ranges) for role, c in compiled.items()}
+    except db.SqlError as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
+                               f"this indicator could not be computed: {message}")]
+        return result
+    values = _combine(parts, ind.factor) if ind.is_ratio else _scale(parts["measure"].frame, ind.factor)
+    if filters.year_from is not None:
+        values = values[values["year"] >= filters.year_from]
+    if filters.year_to is not None:
+        values = values[values["year"] <= filters.year_to]
+    result.values = values.reset_index(drop=True)
+    _assess(result, ind, settings)
+    return result
+
+
+def _scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
+    out = frame.copy()
+    if factor != 1:
+        out["value"] = out["value"] * factor
+    return out
+
+
+def _combine(parts: dict, factor: float) -> pd.DataFrame:
+    """numerator / denominator x factor, per year and group, over the years both cover."""
+    num, den = parts["numerator"], parts["denominator"]
+    if None in (num.first_year, num.last_year, den.first_year, den.last_year):
+        frame = num.frame.iloc[0:0].assign(numerator=[], denominator=[])
+        return frame
+    first, last = max(num.first_year, den.first_year), min(num.last_year, den.last_year)
+    n = num.frame[(num.frame["year"] >= first) & (num.frame["year"] <= last)].rename(columns={"value": "numerator"})
+    d = den.frame.rename(columns={"value": "denominator"})
+    den_dims = set(d["dim"].unique())
+    matched = n[n["dim"].isin(den_dims)].merge(d, on=["year", "dim", "group"], how="left")
+    totals = d[d["dim"] == ""][["year", "denominator"]]
+    unmatched = n[~n["dim"].isin(den_dims)].merge(totals, on="year", how="left")
+    out = pd.concat([matched, unmatched], ignore_index=True)
+    den_values = out["denominator"].where(out["denominator"] != 0)
+    out["value"] = out["numerator"] / den_values * factor
+    return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
+        ["dim", "year", "group"]).reset_index(drop=True)
+
+
+def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:
+    series = result.series()
+    base_year = ind.baseline.year if ind.baseline else settings.base_year
+    if ind.baseline:
+        result.measured_baseline = series.get(base_year)
+        series[base_year] = ind.baseline.value
+    target = ind.targets[-1] if ind.targets else None
+    result.assessment = progress.assess(
+        {y: v for y, v in sorted(series.items()) if v is not None and not math.isnan(v)},
+        direction=ind.direction, base_year=base_year,
+        target=target.value if target else None,
+        target_year=target.year if target else settings.target_year, method=settings.method)
+    result.status = str(getattr(result.assessment.status, "value", result.assessment.status))
+    result.milestones = progress.milestone_checks(
+        result.series(), [(t.year, t.value) for t in ind.targets[:-1]], ind.direction)

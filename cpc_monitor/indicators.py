@@ -1,0 +1,469 @@
+"""The indicator file (indicators-yaml.md): pydantic models of its contract, loading
+with line numbers, and the structural checks. Checks against the database (tables,
+columns, SQL) live in `measures`, which compiles what these models describe.
+
+Every problem becomes an `Issue` with severity, file, line, indicator id and a message
+that says how to fix it; checking never stops at the first one."""
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import codes, yamlfile
+from .errors import IndicatorFileError
+
+Severity = Literal["error", "warning"]
+Unit = Literal["count", "percent", "per_100k", "days", "usd", "months"]
+Direction = Literal["increase", "decrease", "monitor"]
+Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max"]
+Method = Literal["opensdg", "linear"]
+Pillar = Literal["prosecution", "protection", "prevention", "partnership"]
+assert typing.get_args(Pillar) == codes.PILLARS  # the pillar codes are one list everywhere
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Year = Annotated[int, Field(ge=1900, le=2100)]
+# Aggregates whose yearly results can be added up into a running total.
+ADDITIVE_AGGS = ("count", "count_distinct", "sum")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an indicator file."""
+
+    severity: Severity
+    file: str
+    line: int
+    indicator: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" indicator {self.indicator}:" if self.indicator else ""
+        return f"{where}: {self.severity}:{who} {self.message}"
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_list(value: Any) -> Any:
+    """Let a single value stand where a list is expected (`where: "age < 18"`)."""
+    return [value] if isinstance(value, (str, int, float, bool)) else value
+
+
+class Measure(_Strict):
+    """What to aggregate: a table, an aggregate over an expression, a time column, filters."""
+
+    table: str
+    agg: Agg = "count"
+    expr: str | None = None
+    date: str | None = None
+    year: str | None = None
+    where: list[str] = []
+    cumulative: bool = False
+
+    _where_list = field_validator("where", mode="before")(_as_list)
+
+    @model_validator(mode="after")
+    def _time_and_expr(self) -> Measure:
+        if (self.date is None) == (self.year is None):
+            raise ValueError("a measure needs exactly one time column: `date: <date column>` "
+                             "or, for tables keyed by year, `year: <year column>`")
+        if self.expr is None and self.agg != "count":
+            raise ValueError(f"agg '{self.agg}' needs `expr:`, the column or expression to aggregate")
+        if self.cumulative and self.agg not in ADDITIVE_AGGS:
+            raise ValueError(f"a running total (cumulative: true) needs agg count, count_distinct or sum, "
+                             f"not '{self.agg}'")
+        return self
+
+    @property
+    def time_column(self) -> str:
+        return self.date or self.year or ""
+
+
+class Target(_Strict):
+    """A value to reach by a year."""
+
+    year: Year
+    value: float
+
+
+class Goal(_Strict):
+    year: Year = 2030
+    statement: str = ""
+
+
+class Defaults(_Strict):
+    base_year: Year = 2018
+    target_year: Year = 2030
+    method: Method = "opensdg"
+    min_cell: Annotated[int, Field(ge=1, le=1000)] = 5
+
+
+class Indicator(_Strict):
+    """One indicator: a measure (or a ratio of two), its targets and its metadata."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: Annotated[str, Field(min_length=1)]
+    pillar: Pillar
+    description: str | None = None
+    unit: Unit
+    direction: Direction
+    measure: Measure | None = None
+    numerator: Measure | None = None
+    denominator: Measure | None = None
+    factor: Annotated[float, Field(gt=0)] = 1
+    disaggregations: list[str] = []
+    baseline: Target | None = None
+    targets: list[Target] = []
+    source: str | None = None
+    owner: str | None = None
+    sdg: list[str] = []
+    base_year: Year | None = None
+    target_year: Year | None = None
+    method: Method | None = None
+    min_cell: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+    _lists = field_validator("disaggregations", "sdg", mode="before")(_as_list)
+
+    @model_validator(mode="after")
+    def _one_kind_of_measure(self) -> Indicator:
+        ratio = (self.numerator is not None, self.denominator is not None)
+        if self.measure is not None and any(ratio):
+            raise ValueError("give either `measure:` or `numerator:` and `denominator:`, not both")
+        if self.measure is None and ratio != (True, True):
+            missing = "denominator" if ratio[0] else "numerator" if ratio[1] else "measure"
+            raise ValueError(f"missing `{missing}:`; an indicator needs `measure:` "
+                             "or both `numerator:` and `denominator:`")
+        return self
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.measure is None
+
+    @property
+    def parts(self) -> dict[str, Measure]:
+        """The measures to run, by role: {'measure': m} or {'numerator': n, 'denominator': d}."""
+        if self.measure is not None:
+            return {"measure": self.measure}
+        return {"numerator": self.numerator, "denominator": self.denominator}  # type: ignore[dict-item]
+
+
+class IndicatorFile(_Strict):
+    """The top level of indicators.yaml; indicators are checked one by one (below)."""
+
+    version: Literal[1] = 1
+    goal: Goal = Goal()
+    defaults: Defaults = Defaults()
+    segments: dict[Annotated[str, Field(pattern=NAME_PATTERN)], str] = {}
+    indicators: list[Any]
+
+
+@dataclass
+class Settings:
+    """An indicator's effective settings: its own where given, else the file's defaults."""
+
+    base_year: int
+    target_year: int
+    method: str
+    min_cell: int
+
+
+@dataclass
+class IndicatorSet:
+    """A loaded indicator file: the indicators that passed structure, and every issue."""
+
+    file: str
+    goal: Goal
+    defaults: Defaults
+    segments: dict[str, str]
+    indicators: list[Indicator]
+    issues: list[Issue]
+    lines: yamlfile.LoadedYaml
+    index: dict[str, int]  # indicator id -> its position in the file (for line look-ups)
+    # Indicators whose structure is broken, by id (or "#n"), with their errors: shown as
+    # "needs fixing" while the rest still work.
+    broken: dict[str, tuple[str, str, list[Issue]]]
+
+    def settings(self, ind: Indicator) -> Settings:
+        d = self.defaults
+        return Settings(ind.base_year or d.base_year, ind.target_year or d.target_year,
+                        ind.method or d.method, ind.min_cell or d.min_cell)
+
+    def line(self, indicator_id: str, *path: str | int) -> int:
+        """The line of `path` inside the indicator `indicator_id`."""
+        return self.lines.line_of(("indicators", self.index.get(indicator_id, 0), *path))
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_indicators(path: str | Path) -> IndicatorSet:
+    """Read and check the structure of an indicator file.
+
+    Raises IndicatorFileError when the file as a whole is unusable (missing, not YAML,
+    not a mapping, `indicators` not a list, duplicate ids); otherwise each broken
+    indicator is reported in `issues` and left out of `indicators`."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise IndicatorFileError([Issue("error", str(path), 0, None,
+                                        "the indicator file does not exist; check the path.")]) from None
+    except UnicodeDecodeError:
+        raise IndicatorFileError([Issue("error", name, 0, None,
+                                        "the file is not UTF-8 text; save it as UTF-8 in your editor.")]) from None
+    except OSError as exc:
+        raise IndicatorFileError([Issue("error", str(path), 0, None, f"the file cannot be read: {exc.strerror}.")]) from None
+    return parse_indicators(text, name)
+
+
+def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:
+    """Like load_indicators, for text already in memory (the dashboard's editor)."""
+    try:
+        loaded = yamlfile.load(text)
+    except yamlfile.YamlProblem as problem:
+        raise IndicatorFileError([Issue("error", name, problem.line, None, problem.message)]) from None
+    data = loaded.data
+    if data is None:
+        raise IndicatorFileError([Issue("error", name, 1, None,
+                                        "the file is empty; it needs at least `indicators:` with a list of indicators.")])
+    if not isinstance(data, dict):
+        raise IndicatorFileError([Issue("error", name, 1, None,
+                                        f"the file must be a mapping with keys such as `indicators:`, "
+                                        f"not {_kind(data)}. Start the file with `indicators:`.")])
+    issues: list[Issue] = []
+    top = {k: v for k, v in data.items() if k != "indicators"}
+    top["indicators"] = data.get("indicators", [])
+    if "indicators" not in data:
+        raise IndicatorFileError([Issue("error", name, 1, None,
+                                        "the file has no `indicators:` list; add `indicators:` followed by the indicators.")])
+    if not isinstance(top["indicators"], list):
+        raise IndicatorFileError([Issue("error", name, loaded.line_of(("indicators",)), None,
+                                        "`indicators:` must be a list; start each indicator with `- id: ...`.")])
+    try:
+        header = IndicatorFile.model_validate(top)
+    except ValidationError as exc:
+        issues += _issues_from(exc, IndicatorFile, (), loaded, name, None)
+        header = IndicatorFile.model_validate({"indicators": top["indicators"]})
+    unusable = [i for i in issues if i.severity == "error"]
+    duplicates = _duplicate_ids(data["indicators"], loaded, name)
+    if duplicates:
+        raise IndicatorFileError(unusable + duplicates)
+
+    indicators: list[Indicator] = []
+    index: dict[str, int] = {}
+    broken: dict[str, tuple[str, str, list[Issue]]] = {}
+    for position, raw in enumerate(data["indicators"]):
+        ind_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        if ind_id:
+            index[ind_id] = position
+        found = _check_indicator(raw, position, header, loaded, name, ind_id)
+        issues += found
+        if any(i.severity == "error" for i in found):
+            key = ind_id or f"#{position + 1}"
+            label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else key
+            pillar = raw.get("pillar") if isinstance(raw, dict) and raw.get("pillar") in codes.PILLARS else ""
+            broken[key] = (label, pillar, found)
+        else:
+            indicators.append(Indicator.model_validate(raw))
+    return IndicatorSet(name, header.goal, header.defaults, dict(header.segments), indicators,
+                        issues, loaded, index, broken)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a single text", int: "a number", float: "a number",
+            bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _duplicate_ids(raw: list[Any], loaded: yamlfile.LoadedYaml, name: str) -> list[Issue]:
+    seen: dict[str, int] = {}
+    out = []
+    for position, item in enumerate(raw):
+        ind_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(ind_id, str):
+            continue
+        line = loaded.line_of(("indicators", position, "id"))
+        if ind_id in seen:
+            out.append(Issue("error", name, line, ind_id,
+                             f"the id '{ind_id}' is already used on line {seen[ind_id]}; ids must be unique "
+                             "and are never reused: give this indicator a new id."))
+        else:
+            seen[ind_id] = line
+    return out
+
+
+def _check_indicator(raw: Any, position: int, header: IndicatorFile, loaded: yamlfile.LoadedYaml,
+                     name: str, ind_id: str | None) -> list[Issue]:
+    """Structure of one indicator: the model, then the rules between its fields."""
+    base = ("indicators", position)
+    if not isinstance(raw, dict):
+        return [Issue("error", name, loaded.line_of(base), None,
+                      f"each indicator must be a mapping of keys (id:, name:, ...), not {_kind(raw)}.")]
+    try:
+        ind = Indicator.model_validate(raw)
+    except ValidationError as exc:
+        return _issues_from(exc, Indicator, base, loaded, name, ind_id)
+    return _check_targets(ind, header, base, loaded, name)
+
+
+def _check_targets(ind: Indicator, header: IndicatorFile, base: tuple, loaded: yamlfile.LoadedYaml,
+                   name: str) -> list[Issue]:
+    """Targets in year order, not after the goal year, and not against the direction."""
+    out: list[Issue] = []
+    goal_year = header.goal.year
+    for i, t in enumerate(ind.targets):
+        line = loaded.line_of(base + ("targets", i))
+        if i and t.year <= ind.targets[i - 1].year:
+            out.append(Issue("error", name, line, ind.id,
+                             f"target years must increase: {t.year} comes after {ind.targets[i - 1].year}. "
+                             "List the targets from the earliest year to the latest."))
+        if t.year > goal_year:
+            out.append(Issue("error", name, line, ind.id,
+                             f"the target year {t.year} is after the goal year {goal_year}; "
+                             f"use a year up to {goal_year}."))
+    if ind.baseline and ind.targets and ind.baseline.year >= ind.targets[-1].year:
+        out.append(Issue("error", name, loaded.line_of(base + ("baseline",)), ind.id,
+                         f"the baseline year {ind.baseline.year} must be before the last target year "
+                         f"{ind.targets[-1].year}."))
+    if ind.direction != "monitor":
+        sign = 1 if ind.direction == "increase" else -1
+        values = ([ind.baseline.value] if ind.baseline else []) + [t.value for t in ind.targets]
+        for i in range(1, len(values)):
+            if sign * (values[i] - values[i - 1]) < 0:
+                target_index = i - (1 if ind.baseline else 0)
+                out.append(Issue("warning", name, loaded.line_of(base + ("targets", target_index)), ind.id,
+                                 f"this target ({values[i]:g}) moves against the direction '{ind.direction}' "
+                                 f"(the value before it is {values[i - 1]:g}). Check the value, or the direction."))
+                break
+    return out
+
+
+# ------------------------------------------------------------------- pydantic -> messages
+
+_TYPE_WORDS = {"string": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
+               "list": "a list", "dict": "a mapping of keys", "model": "a mapping of keys"}
+
+
+def _issues_from(exc: ValidationError, model: type[BaseModel], base: tuple, loaded: yamlfile.LoadedYaml,
+                 name: str, ind_id: str | None) -> list[Issue]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        # Tagged unions and "function-after" wrappers add entries that are not keys.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        line = loaded.line_of(base + loc)
+        out.append(Issue("error", name, line, ind_id, _message(err, loc, model)))
+    return out
+
+
+def _where(loc: tuple) -> str:
+    keys = [str(p) if isinstance(p, str) else f"[{p + 1}]" for p in loc]
+    return "`" + ".".join(keys).replace(".[", "[") + "`" if keys else "this indicator"
+
+
+def _message(err: dict, loc: tuple, model: type[BaseModel]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else f" Known keys here: {', '.join(known)}."
+        return f"unknown key '{key}' in {_where(loc[:-1])}.{hint}"
+    if kind == "missing":
+        allowed = _allowed_at(model, loc)
+        extra = f" (one of: {', '.join(allowed)})" if allowed else ""
+        return f"missing the required key '{loc[-1]}'{extra}; add it to {_where(loc[:-1])}."
+    if kind in ("literal_error", "enum"):
+        allowed = _allowed_at(model, loc)
+        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return f"{_where(loc)} is '{value}', which is not allowed; use one of: {', '.join(map(str, allowed))}.{hint}"
+    if kind == "string_pattern_mismatch":
+        if loc and loc[-1] == "id":
+            return (f"the id '{value}' is not valid; use lower-case words with underscores, joined by dots, "
+                    "for example 'protection.child_victims_identified'.")
+        return f"the name '{value}' in {_where(loc[:-1])} must be lower_snake_case (letters, digits, underscores)."
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ") + "."
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{_where(loc)} is {value}, which is out of range: {err['msg'].lower()}."
+    for word, phrase in _TYPE_WORDS.items():
+        if kind.startswith(word) or kind == f"{word}_type" or kind.endswith(f"{word}_parsing"):
+            return f"{_where(loc)} must be {phrase}, not {_show(value)}."
+    return f"{_where(loc)}: {err['msg']}."
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind(value) if value else f"an empty {'list' if isinstance(value, list) else 'mapping'}"
+    return f"'{value}'" if value is not None else "empty"
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model class that the key path `loc` leads to, if any."""
+    current: Any = model
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or step not in current.model_fields:
+            return None
+        current = _inner(current.model_fields[step].annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner(annotation: Any) -> Any:
+    """Unwrap Optional[...] and list[...] down to the model or type inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (list, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if args else annotation
+            if origin is list or len(args) == 1:
+                continue
+        return annotation
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    found = _model_at(model, loc)
+    return list(found.model_fields) if found else []
+
+
+def _allowed_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The literal values allowed at `loc`, e.g. the pillar codes."""
+    parent = _model_at(model, loc[:-1])
+    if parent is None or not isinstance(loc[-1], str) or loc[-1] not in parent.model_fields:
+        return []
+    annotation = parent.model_fields[loc[-1]].annotation
+    for candidate in (annotation, _inner(annotation)):
+        if typing.get_origin(candidate) is Literal:
+            return [str(a) for a in typing.get_args(candidate)]
+    return []
+
+
+def json_schema() -> dict:
+    """The JSON Schema of indicators.yaml, from the same models that validate it."""
+    schema = IndicatorFile.model_json_schema()
+    schema["properties"]["indicators"] = {"type": "array", "items": {"$ref": "#/$defs/Indicator"}}
+    schema.setdefault("$defs", {}).update(
+        {k: v for k, v in Indicator.model_json_schema(ref_template="#/$defs/{model}").get("$defs", {}).items()})
+    schema["$defs"]["Indicator"] = {k: v for k, v in Indicator.model_json_schema(
+        ref_template="#/$defs/{model}").items() if k != "$defs"}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "CPC Monitor indicators.yaml"
+    return schema
