@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is typed. Example: python -m cpc_monitor schema --out indicators.schema.json")
     p.add_argument("--out", default=DEFAULT_SCHEMA, help=f"file to write (default {DEFAULT_SCHEMA})")
     p.set_defaults(run=_schema)
+
+    from . import cli_data  # import, restore and duplicate review: the data-in commands
+    cli_data.add_commands(sub)
     return parser
 
 
@@ -179,15 +182,6 @@ def _json_default(value):
     return str(value)
 
 
-def safe_values(result: engine.IndicatorResult, suppress: bool) -> pd.DataFrame:
-    """The result's values, suppressed when asked (the same function as every download)."""
-    frame = result.values
-    if not suppress or frame.empty or result.settings is None:
-        return frame.assign(suppressed=False) if not frame.empty else frame
-    is_count, parts = privacy.result_counts(result.unit, result.counted_kinds)
-    return privacy.suppress(frame, result.settings.min_cell, is_count, parts)
-
-
 def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) -> dict:
     out: dict = {"id": result.id, "name": result.name, "pillar": result.pillar, "unit": result.unit,
                  "direction": result.direction, "status": result.status}
@@ -195,7 +189,7 @@ def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool)
         out["errors"] = [str(e) for e in result.errors]
         out["values"] = []
         return out
-    frame = safe_values(result, suppress)
+    frame = privacy.result_values(result, suppress)
     dim = by if by and not frame.empty and (frame["dim"] == by).any() else ""
     if by and not dim:
         out["note"] = f"'{by}' is not a column of this indicator's table; totals are shown."

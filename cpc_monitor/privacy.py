@@ -60,3 +60,15 @@ def result_counts(unit: str, counted_kinds: dict[str, str]) -> tuple[bool, tuple
     parts = tuple(role for role, agg in counted_kinds.items() if role != "measure" and agg in COUNTING_AGGS)
     value_is_count = unit in COUNT_UNITS and "measure" in counted_kinds
     return value_is_count, parts
+
+
+def result_values(result, safe: bool) -> pd.DataFrame:
+    """An evaluated indicator's values (engine.IndicatorResult), suppressed when `safe`,
+    with a `suppressed` column either way: what screens, downloads and exports show."""
+    frame = result.values
+    if frame.empty:
+        return frame.assign(suppressed=pd.Series([], dtype=bool))
+    if not safe or result.settings is None:
+        return frame.assign(suppressed=False)
+    is_count, parts = result_counts(result.unit, result.counted_kinds)
+    return suppress(frame, result.settings.min_cell, is_count, parts)
