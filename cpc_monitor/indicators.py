@@ -359,13 +359,17 @@ _TYPE_WORDS = {"string": "text", "int": "a whole number", "float": "a number", "
                "list": "a list", "dict": "a mapping of keys", "model": "a mapping of keys"}
 
 
+# Steps pydantic adds to an error's location that are not keys of the file.
+_PYDANTIC_STEPS = ("function-", "list[", "dict[", "union[", "tagged-union[", "nullable[")
+
+
 def _issues_from(exc: ValidationError, model: type[BaseModel], base: tuple, loaded: yamlfile.LoadedYaml,
                  name: str, ind_id: str | None) -> list[Issue]:
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         # Tagged unions and "function-after" wrappers add entries that are not keys.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(_PYDANTIC_STEPS)))
         line = loaded.line_of(base + loc)
         out.append(Issue("error", name, line, ind_id, _message(err, loc, model)))
     return out
@@ -379,6 +383,9 @@ def _where(loc: tuple) -> str:
 def _message(err: dict, loc: tuple, model: type[BaseModel]) -> str:
     kind = err["type"]
     value = err.get("input")
+    if not loc:
+        return f"{err['msg']}."
+
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])

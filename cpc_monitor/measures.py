@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,6 +27,9 @@ DUPLICATE_EXCLUSION = ("victim_id NOT IN (SELECT other_victim_id FROM duplicate_
 # Functions that a filter or expression never needs and that reach outside the table.
 _FORBIDDEN_FUNCTIONS = ("read_", "glob", "getenv", "query", "sql_", "current_setting", "duckdb_",
                         "pragma_", "json_serialize", "json_deserialize", "parquet_", "iceberg", "delta_")
+# Statement keywords that never belong in an expression: refused with a plain message.
+_COMMANDS = re.compile(r"\b(attach|detach|install|load|copy|export|import|insert|update|delete|drop|create|"
+                       r"alter|pragma|set|reset|call|checkpoint|vacuum|truncate|use)\b", re.IGNORECASE)
 # Agg keyword -> SQL template over the expression.
 _AGG_SQL = {"count": "count({})", "count_distinct": "count(DISTINCT {})", "sum": "sum({})", "avg": "avg({})",
             "median": "median({})", "min": "min({})", "max": "max({})"}
@@ -111,6 +115,13 @@ def check_fragment(con: db.Connection, fragment: str, table: str, allowed: tuple
                         ("--", "a '--' comment"), ("/*", "a '/*' comment")):
         if token in text:
             raise MeasureProblem(f"the SQL \"{text}\" contains {what}; write a single expression.")
+    command = _command_word(text)
+    if command:
+        raise MeasureProblem(f"the SQL \"{text}\" contains the command {command}; an indicator holds only a "
+                             "condition or a value over its table's columns, never a command.")
+    if not _balanced(text):
+        raise MeasureProblem(f"the SQL \"{text}\" is not one expression: its brackets do not pair up. "
+                             "Check every '(' has its ')'.")
     try:
         ast = json.loads(con.execute("SELECT json_serialize_sql(?)",
                                      [f"SELECT ({text}) AS cpc_value FROM {table}"]).fetchone()[0])
@@ -133,6 +144,31 @@ def check_fragment(con: db.Connection, fragment: str, table: str, allowed: tuple
         if name not in allowed:
             raise MeasureProblem(f"the SQL \"{text}\" names the column '{name}', but "
                                  + unknown_name(f"column in table '{table}' called", name, allowed))
+
+
+def _command_word(text: str) -> str | None:
+    """The first SQL command keyword outside quotes (ATTACH, COPY, DELETE ...), if any."""
+    outside = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)
+    found = _COMMANDS.search(outside)
+    return found.group(0).upper() if found else None
+
+
+def _balanced(text: str) -> bool:
+    """Brackets pair up outside quotes, never closing more than were opened; otherwise a
+    fragment could close the engine's own bracket and change what the query means."""
+    depth, quote = 0, ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quote
 
 
 def _walk(node: object, text: str, used: set[str]) -> None:

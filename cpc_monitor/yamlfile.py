@@ -61,6 +61,7 @@ def load(text: str) -> LoadedYaml:
             raise YamlProblem(number, "this line is indented with a tab; YAML needs spaces. "
                                       "Replace the tab with spaces (two per level).")
     try:
+        _refuse_aliases(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -76,11 +77,20 @@ def load(text: str) -> LoadedYaml:
     return loaded
 
 
+def _refuse_aliases(text: str) -> None:
+    """Point at the first alias before anything is built (parsing events expands nothing)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlProblem(event.start_mark.line + 1,
+                              f"this uses an alias (*{event.anchor}) of an anchor (&{event.anchor}); "
+                              "write the value out instead.")
+
+
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], seen: set[int]) -> Any:
     """Turn a node into plain values, recording lines; refuses aliases and duplicate keys."""
     if id(node) in seen:
         raise YamlProblem(node.start_mark.line + 1,
-                          "this uses an alias (*name) of an anchor (&name); write the value out instead.")
+                          "this reuses an anchored value; write the value out instead.")
     seen.add(id(node))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):

@@ -1,0 +1,364 @@
+"""The dashboard's Streamlit glue: where the files are, the sidebar filters, cached
+evaluations and query batches, the page header and downloads.
+
+The only module with Streamlit caching and shared widgets. Caches are keyed by the
+database file's version stamp (db.version_stamp) and the indicator file's mtime, so a
+swapped file is read afresh; no connection is ever kept: each cached batch opens one
+short-lived read-only connection (stack.md, "DuckDB 2.0 across processes")."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from . import codes, db, privacy
+from .engine import Evaluation, IndicatorResult, evaluate
+from .errors import CpcError
+from .indicators import Defaults, load_indicators
+from .measures import FILTER_COLUMNS, Filters, source_columns
+
+DB_ENV = "CPC_DB"  # names another database file (tests, benchmarks)
+DEFAULT_DB = "data/cpc.duckdb"
+INDICATORS_ENV = "CPC_INDICATORS"  # names another indicator file (tests load a broken one)
+DEFAULT_INDICATORS = "indicators.yaml"
+# Cached results kept per function: enough for a session's filter combinations, small in memory.
+CACHE_ENTRIES = 64
+EXPLORER_PAGE = "pages/indicators.py"
+INDICATOR_KEY = "indicator"  # session-state key (and query parameter) of the explorer's indicator
+SAFE_KEY = "filter_safe"
+# Sidebar widgets: filter name -> (label, placeholder, options).
+_CHOICES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "parish": ("Parish", "All parishes", codes.PARISHES),
+    "sex": ("Sex", "All", codes.SEXES),
+    "age_group": ("Age group", "All ages", codes.AGE_GROUPS),
+    "exploitation_type": ("Form of exploitation", "All forms", codes.EXPLOITATION_TYPES),
+}
+FILTER_LABELS = {name: label for name, (label, _, _) in _CHOICES.items()}
+# Tables whose rows the pages count; the overview's header names them all.
+EVENT_TABLES = ("cases", "victims", "prosecutions", "cfs_sessions", "trainings", "funding")
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def db_path() -> Path:
+    """The database file: $CPC_DB, else data/cpc.duckdb."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def indicators_path() -> Path:
+    """The indicator file: $CPC_INDICATORS, else indicators.yaml."""
+    return Path(os.environ.get(INDICATORS_ENV) or DEFAULT_INDICATORS)
+
+
+def ensure_database() -> Path:
+    """Build the synthetic sample database on first run (never over an existing file)."""
+    path = db_path()
+    if not path.exists():
+        from .sample import build_sample  # imported here: only a first run needs it
+
+        with st.spinner(f"First run: building the sample database {path} (a few seconds) ..."):
+            build_sample(path)
+    return path
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _stamp(path: Path) -> int:
+    """The database's version stamp; a page that finds no database says how to build one."""
+    try:
+        return db.version_stamp(path)
+    except FileNotFoundError:
+        st.error(f"The database {path} does not exist. Build the sample with "
+                 f"`python -m cpc_monitor sample --db {path}`, or start the app with `streamlit run dashboard.py`.")
+        st.stop()
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def label(code: str) -> str:
+    """A code as people read it: 'domestic_servitude' -> 'Domestic servitude'."""
+    if code in codes.PARISHES or code.isupper():
+        return code
+    return code.replace("_", " ").capitalize()
+
+
+def sidebar_filters() -> tuple[Filters, bool]:
+    """Draw the sidebar filters (year range, parish, sex, age group, form of exploitation,
+    the presentation-safe switch) and return the Filters in force and whether numbers are safe.
+
+    Called by dashboard.py on every run, so the widgets (keys `filter_*`, kept in
+    st.session_state) persist across pages."""
+    first, last = year_span()
+    year_from = year_to = None
+    with st.sidebar:
+        st.markdown("**Filters**")
+        if first is not None and last is not None and first < last:
+            chosen = st.slider("Years", first, last, (first, last), key="filter_years", persist_state="session")
+            year_from = chosen[0] if chosen[0] > first else None
+            year_to = chosen[1] if chosen[1] < last else None
+        picked = {name: tuple(st.multiselect(text, options, format_func=label, placeholder=placeholder,
+                                             key=f"filter_{name}", persist_state="session"))
+                  for name, (text, placeholder, options) in _CHOICES.items()}
+        safe = st.toggle("Presentation-safe numbers", key=SAFE_KEY, persist_state="session",
+                         help="Hide counts from 1 to 4 (shown as \"<5\") and leave them out of charts, "
+                              "for screens others can see. Downloads are always suppressed.")
+    return Filters(year_from=year_from, year_to=year_to, **picked), safe
+
+
+def current_filters() -> tuple[Filters, bool]:
+    """The Filters in force and the presentation-safe switch, as the sidebar last set them."""
+    state = st.session_state
+    first, last = year_span()
+    years = state.get("filter_years")
+    year_from = years[0] if years and first is not None and years[0] > first else None
+    year_to = years[1] if years and last is not None and years[1] < last else None
+    picked = {name: tuple(state.get(f"filter_{name}") or ()) for name in _CHOICES}
+    return Filters(year_from=year_from, year_to=year_to, **picked), bool(state.get(SAFE_KEY, False))
+
+
+def _key(filters: Filters) -> tuple:
+    """Filters as a plain tuple, for cache keys."""
+    return dataclasses.astuple(filters)
+
+
+# ----------------------------------------------------------------------------- cached data
+
+
+def evaluation(filters: Filters = Filters()) -> Evaluation:
+    """Every indicator evaluated under `filters` (cached per database version, indicator
+    file version and filters). An unusable database or indicator file stops the page
+    with the message saying how to fix it."""
+    path, ind_path = db_path(), indicators_path()
+    try:
+        return _evaluation(str(path), _stamp(path), str(ind_path), _mtime(ind_path), _key(filters))
+    except CpcError as exc:
+        st.error(f"The dashboard cannot show the indicators: {exc}")
+        st.stop()
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _evaluation(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple) -> Evaluation:
+    return evaluate(path, load_indicators(ind_path), filters=Filters(*filters))
+
+
+def cached_frames(fn: Callable[..., dict[str, pd.DataFrame]], filters: Filters, *args: Any
+                  ) -> dict[str, pd.DataFrame]:
+    """`fn(con, filters, *args)` run on ONE read-only connection and cached by the database's
+    version stamp, the function's name, the filters and args (which must be hashable).
+
+    `fn` is a module-level function of the package that runs a page's whole batch of
+    queries and returns its frames by name."""
+    path = db_path()
+    return _frames(fn, f"{fn.__module__}.{fn.__qualname__}", str(path), _stamp(path), _key(filters), args)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _frames(_fn: Callable, name: str, path: str, stamp: int, filters: tuple, args: tuple
+            ) -> dict[str, pd.DataFrame]:
+    with db.reading(path) as con:
+        return _fn(con, Filters(*filters), *args)
+
+
+def year_span() -> tuple[int | None, int | None]:
+    """The first and last year any indicator has a value for, without filters."""
+    path, ind_path = db_path(), indicators_path()
+    try:
+        return _year_span(str(path), _stamp(path), str(ind_path), _mtime(ind_path))
+    except CpcError:
+        return None, None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _year_span(path: str, stamp: int, ind_path: str, ind_mtime: int) -> tuple[int | None, int | None]:
+    ev = _evaluation(path, stamp, ind_path, ind_mtime, _key(Filters()))
+    years = [int(y) for r in ev.results if not r.values.empty for y in r.values["year"]]
+    return (min(years), max(years)) if years else (None, None)
+
+
+def table_columns() -> dict[str, tuple[str, ...]]:
+    """Every table of the database with its columns (cached per database version)."""
+    path = db_path()
+    return _table_columns(str(path), _stamp(path))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _table_columns(path: str, stamp: int) -> dict[str, tuple[str, ...]]:
+    with db.reading(path) as con:
+        return db.table_columns(con)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _min_cell(ind_path: str, mtime: int) -> int:
+    try:
+        return load_indicators(ind_path).defaults.min_cell
+    except CpcError:
+        return Defaults().min_cell
+
+
+def min_cell() -> int:
+    """The indicator file's min_cell (counts below it are suppressed)."""
+    path = indicators_path()
+    return _min_cell(str(path), _mtime(path))
+
+
+# ----------------------------------------------------------------------------- header
+
+
+def page_header(title: str, tables: Sequence[str], subtitle: str = "") -> Evaluation:
+    """The page title, the SAMPLE DATA notice while the data is synthetic, 'data to <date>',
+    the source tables and which filters in force apply to which of them.
+
+    Returns the evaluation under the filters in force (cached), which most pages need."""
+    filters, _ = current_filters()
+    ev = evaluation(filters)
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.subheader(title, anchor=False)
+    if ev.synthetic:
+        right.markdown(":orange-badge[:material/warning: SAMPLE DATA] synthetic, not real cases",
+                       text_alignment="right")
+    parts = [subtitle] if subtitle else []
+    parts.append(f"data to {format_date(ev.as_of)}" if ev.as_of else "no event data yet")
+    parts.append("source: " + ", ".join(tables))
+    st.caption(" · ".join(parts) + "  \n" + filters_in_force(filters, tables))
+    return ev
+
+
+def format_date(day: date) -> str:
+    """31 Dec 2025."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def filters_in_force(filters: Filters, tables: Sequence[str]) -> str:
+    """Which filters apply to which of `tables`, in words."""
+    parts = []
+    if filters.year_from is not None or filters.year_to is not None:
+        parts.append(f"Years {filters.year_from or '…'}–{filters.year_to or '…'} (all tables)")
+    columns = table_columns()
+    for name, values in filters.column_values().items():
+        shown = ", ".join(label(v) for v in values)
+        applies = [t for t in tables if t in columns and name in source_columns(t, columns)]
+        skipped = [t for t in tables if t not in applies]
+        where = f"applies to {', '.join(applies)}" if applies else "applies to none of these tables"
+        if applies and skipped:
+            where += f"; not to {', '.join(skipped)} (no {FILTER_LABELS[name].lower()} column)"
+        parts.append(f"{FILTER_LABELS[name]} {shown}: {where}")
+    return "Filters: " + ("; ".join(parts) if parts else "none (all years, parishes, sexes, ages and forms)")
+
+
+# ----------------------------------------------------------------------------- indicators
+
+
+def open_indicator(indicator_id: str) -> None:
+    """Open one indicator in the explorer."""
+    st.session_state[INDICATOR_KEY] = indicator_id
+    st.switch_page(EXPLORER_PAGE, query_params={INDICATOR_KEY: indicator_id})
+
+
+def indicator_selector(ev: Evaluation, label_text: str = "Indicator") -> IndicatorResult | None:
+    """A select box over the evaluated indicators (the one opened from the overview or the
+    URL's ?indicator= first); returns the chosen result."""
+    ids = [r.id for r in ev.results]
+    if not ids:
+        return None
+    wanted = st.query_params.get(INDICATOR_KEY)
+    if st.session_state.get(INDICATOR_KEY) not in ids:
+        st.session_state[INDICATOR_KEY] = wanted if wanted in ids else ids[0]
+    names = {r.id: f"{r.pillar.capitalize()} · {r.name}" for r in ev.results}
+    chosen = st.selectbox(label_text, ids, format_func=names.get, key=INDICATOR_KEY)
+    if wanted != chosen:
+        st.query_params[INDICATOR_KEY] = chosen
+    return ev.result(chosen)
+
+
+# ----------------------------------------------------------------------------- tables and downloads
+
+
+def _hidden_cells(frame: pd.DataFrame, counts: Sequence[str], within: Sequence[str], limit: int
+                  ) -> dict[str, pd.Series]:
+    """Per count column, which cells privacy.suppress hides (small counts, and a second cell
+    of a breakdown where one hidden cell could be worked out from the total)."""
+    key = ("part|" + frame[list(within)].astype(str).agg("|".join, axis=1)) if within else ""
+    out = {}
+    for column in counts:
+        cells = pd.DataFrame({"year": 0, "dim": key, "group": "",
+                              "value": frame[column].astype("float64")}, index=frame.index)
+        out[column] = privacy.suppress(cells, limit, value_is_count=True)["suppressed"].astype(bool)
+    return out
+
+
+def safe_frame(frame: pd.DataFrame, counts: Sequence[str], within: Sequence[str] = (),
+               limit: int | None = None) -> pd.DataFrame:
+    """`frame` with the `counts` columns' values from 1 to min_cell-1 hidden (NaN) and a
+    `suppressed` column saying which rows lost a cell.
+
+    `within`: columns whose equal values make one breakdown (e.g. ("year",)): where one
+    hidden cell of it could be worked out from the total, a second is hidden too."""
+    out = frame.copy()
+    out["suppressed"] = False
+    for column, hidden in _hidden_cells(frame, counts, within, limit or min_cell()).items():
+        out[column] = out[column].astype("float64").where(~hidden)
+        out["suppressed"] |= hidden
+    return out
+
+
+def download_csv(frame: pd.DataFrame, name: str, counts: Sequence[str] = (), within: Sequence[str] = (),
+                 label_text: str = "Download CSV (suppressed)", key: str | None = None) -> None:
+    """A CSV download of `frame`, ALWAYS suppressed whatever the presentation-safe switch says:
+    the `counts` columns' small values read "<5" (see safe_frame)."""
+    limit = min_cell()
+    out = frame.copy()
+    for column, hidden in _hidden_cells(frame, counts, within, limit).items():
+        out[column] = out[column].astype(object).where(~hidden, f"<{limit}")
+    st.download_button(label_text, out.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+                       mime="text/csv", key=key or f"download_{name}", icon=":material/download:",
+                       on_click="ignore")
+
+
+def csv_bytes(frame: pd.DataFrame, limit: int) -> bytes:
+    """A frame from privacy.result_values as CSV: hidden cells read '<min_cell>'."""
+    out = frame.copy()
+    hidden = out["suppressed"].astype(bool)
+    for column in ("value", "numerator", "denominator"):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~hidden, f"<{limit}")
+    return out.to_csv(index=False).encode("utf-8")
+
+
+def download_result_csv(result: IndicatorResult, key: str | None = None) -> None:
+    """One indicator's values as CSV, suppressed by privacy.result_values(result, True)."""
+    limit = result.settings.min_cell if result.settings else min_cell()
+    frame = privacy.result_values(result, True)
+    st.download_button("Download CSV (suppressed)", csv_bytes(frame, limit),
+                       file_name=f"{result.id}.csv", mime="text/csv", key=key or f"download_{result.id}",
+                       icon=":material/download:", on_click="ignore")
+
+
+def show_table(frame: pd.DataFrame, safe: bool, counts: Sequence[str] = (), within: Sequence[str] = (),
+               **kwargs: Any) -> None:
+    """st.dataframe of `frame`; when `safe`, the counts' small values are hidden ('<5' shown
+    as blank cells with a note)."""
+    if safe and counts:
+        shown = safe_frame(frame, counts, within)
+        if shown["suppressed"].any():
+            st.caption(f"Blank cells are counts below {min_cell()}, hidden for privacy.")
+        frame = shown.drop(columns="suppressed")
+    st.dataframe(frame, hide_index=True, **kwargs)
+
+
+__all__ = ["db_path", "indicators_path", "ensure_database", "sidebar_filters", "current_filters",
+           "evaluation", "cached_frames", "year_span", "table_columns", "min_cell", "page_header",
+           "filters_in_force", "open_indicator", "indicator_selector", "safe_frame", "download_csv",
+           "download_result_csv", "show_table", "label", "FILTER_COLUMNS"]

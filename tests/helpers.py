@@ -1,0 +1,50 @@
+"""Small helpers shared by the engine tests."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run `python -m cpc_monitor ARGS` as a user would, from the project root."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "cpc_monitor", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, env=env)
+
+
+# One small, valid indicator file; tests mutate it to make each bad input.
+BASE_YAML = """\
+version: 1
+segments:
+  minor: "age < 18"
+  confirmed: "victim_status = 'confirmed'"
+indicators:
+  - id: protection.child_victims
+    name: Child victims identified
+    pillar: protection
+    unit: count
+    direction: increase
+    measure: {table: victims, agg: count, date: identified_date, where: [minor, confirmed]}
+    disaggregations: [sex, age_group]
+    targets:
+      - {year: 2025, value: 15}
+      - {year: 2030, value: 25}
+  - id: prosecution.conviction_rate
+    name: Conviction rate
+    pillar: prosecution
+    unit: percent
+    direction: increase
+    numerator:   {table: prosecutions, agg: count, date: outcome_date, where: ["child_victim", "outcome = 'convicted'"]}
+    denominator: {table: prosecutions, agg: count, date: outcome_date, where: ["child_victim", "outcome <> 'pending'"]}
+    factor: 100
+    targets: [{year: 2030, value: 70}]
+"""
