@@ -234,7 +234,8 @@ def _combine(parts: dict, factor: float) -> pd.DataFrame:
     unmatched = n[~n["dim"].isin(den_dims)].merge(totals, on="year", how="left")
     out = pd.concat([matched, unmatched], ignore_index=True)
     den_values = out["denominator"].where(out["denominator"] != 0)
-    out["value"] = out["numerator"] / den_values * factor
+    # Rounded so that equal sums (6.7m of 6.7m) give exactly 100, not 99.99999999.
+    out["value"] = (out["numerator"] / den_values * factor).round(9)
     return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
         ["dim", "year", "group"]).reset_index(drop=True)
 

@@ -99,8 +99,8 @@ def source_sql(table: str, tables: dict[str, tuple[str, ...]]) -> str:
 def unknown_name(kind: str, name: str, known: tuple[str, ...] | list[str]) -> str:
     """'there is no column 'x' ...; did you mean ...' with the known names listed."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    return f"there is no {kind} '{name}'.{hint} Known: {', '.join(known)}."
+    hint = f"Did you mean '{close[0]}'?" if close else f"Known: {', '.join(known)}."
+    return f"there is no {kind} '{name}'. {hint}"
 
 
 # --------------------------------------------------------------------- fragment checking

@@ -21,7 +21,7 @@ DATA_END = date(LAST_YEAR, 12, 31)  # no sample date falls after this day
 SAMPLE_BATCH = "sample"  # import_batch of every generated row
 MAX_SCALE = 100_000  # the largest --scale accepted (scale 1000 is the benchmark)
 MAX_SEED = 2**63 - 1  # seeds are BIGINT inside DuckDB's hash()
-MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this, so big scales keep memory bounded
+MEMORY_LIMIT = "500MB"  # DuckDB spills to disk beyond this, so big scales keep memory bounded
 NRM_YEAR = 2021  # the National Referral Mechanism for children was adopted in the 2021 report period [S9][S10]
 
 NOT_SYNTHETIC = (
@@ -167,9 +167,9 @@ CHILD_CARE_WEIGHTS: dict[int, dict[str, float]] = {
 }
 ADULT_CARE_WEIGHTS = {"ngo_shelter": 0.50, "moj_vsd": 0.25, "health": 0.10, "other": 0.15}
 
-# Prosecutions. Charged 14-150 days after the case opened; convictions decided 3-24 months
+# Prosecutions. Charged 14-90 days after the case opened; convictions decided 3-24 months
 # after charge (next calendar year); other outcomes 6 months to 4 years after (assumptions).
-CHARGE_LAG_DAYS = (14, 150)
+CHARGE_LAG_DAYS = (14, 90)
 OTHER_OUTCOME_DAYS = (180, 1460)
 CONCLUDED_SHARE = 0.5  # of defendants not convicted, share whose case ends (the rest pending)
 OTHER_OUTCOME_WEIGHTS = {"acquitted": 0.35, "dismissed": 0.35, "withdrawn": 0.30}
@@ -279,6 +279,8 @@ USG_COMMITMENTS: tuple[Commitment, ...] = (
 # concluded in May 2023 [S34], so Warnath and IOM run to the end of June 2023.
 DISBURSE_UNTIL = {"winrock": date(2022, 12, 31), "warnath": date(2023, 6, 30), "iom": date(2023, 6, 30)}
 
+PARTNER_NAMES = {"warnath": "Warnath Group", "winrock": "Winrock International", "iom": "IOM"}
+
 JMD_PER_USD = Decimal(150)  # one rate for all years (data-model.md: about J$150 to US$1, 2018-2023)
 
 
@@ -293,14 +295,18 @@ class BudgetLine:
     description: str
 
 
+# Anti-TIP allocations J$34.8m FY2017/18 [S3] and J$33.4m FY2018/19 [S4]; NATFATIP ~J$19m, then
+# J$11m in the 2024 report [S13]; victim-protection spend J$14m, J$7m, J$2m in the 2019, 2020 and
+# 2021 reports [S6][S8][S11]. A report's figure is placed in the fiscal year ending in its year's
+# March; the national allocation counts as partnership (NATFATIP coordinates), the spend as protection.
 GOJ_BUDGET: tuple[BudgetLine, ...] = (
-    BudgetLine(2017, "TIP", "partnership", "34.8", "anti-TIP allocation [S3]"),
-    BudgetLine(2018, "TIP", "partnership", "33.4", "anti-TIP allocation [S4]"),
-    BudgetLine(2018, "VP", "protection", "14", "victim-protection spend (2019 report) [S6]"),
-    BudgetLine(2019, "VP", "protection", "7", "victim-protection spend (2020 report) [S6][S8]"),
-    BudgetLine(2020, "VP", "protection", "2", "victim-protection spend (2021 report) [S8][S11]"),
-    BudgetLine(2022, "TIP", "partnership", "19", "NATFATIP budget (year before the 2024 report) [S13]"),
-    BudgetLine(2023, "TIP", "partnership", "11", "NATFATIP budget (2024 report) [S13]"),
+    BudgetLine(2017, "TIP", "partnership", "34.8", "anti-TIP allocation"),
+    BudgetLine(2018, "TIP", "partnership", "33.4", "anti-TIP allocation"),
+    BudgetLine(2018, "VP", "protection", "14", "victim-protection spend"),
+    BudgetLine(2019, "VP", "protection", "7", "victim-protection spend"),
+    BudgetLine(2020, "VP", "protection", "2", "victim-protection spend"),
+    BudgetLine(2022, "TIP", "partnership", "19", "NATFATIP budget"),
+    BudgetLine(2023, "TIP", "partnership", "11", "NATFATIP budget"),
 )
 
 
@@ -449,8 +455,10 @@ def _insert_cases(con: db.Connection, scale: int) -> None:
              rnd(k, 'cases.parish') AS u_parish, rnd(k, 'cases.source') AS u_source,
              rnd(k, 'cases.type') AS u_type, rnd(k, 'cases.status') AS u_status,
              rnd_int(k, 'cases.close', {CASE_CLOSE_DAYS[0]}, {CASE_CLOSE_DAYS[1]}) AS close_days,
-             -- the year's prosecuted cases are the first `prosecuted` in a seeded shuffle
-             row_number() OVER (PARTITION BY year, rep ORDER BY rnd(k, 'cases.prosecuted'), i) AS prosecution_rank
+             -- the year's prosecuted cases are the first `prosecuted` in a seeded shuffle of the
+             -- cases opened by September, so that every charge falls in the same year
+             row_number() OVER (PARTITION BY year, rep ORDER BY month(opened_date) > 9, rnd(k, 'cases.prosecuted'), i)
+               AS prosecution_rank
       FROM slots
     ),
     coded AS (
@@ -576,13 +584,13 @@ def _insert_prosecutions(con: db.Connection, scale: int) -> None:
     ),
     charged AS (
       -- defendants are spread over the year's prosecuted cases in turn
-      SELECT s.*, c.case_id, c.parish, c.exploitation_type, cc.has_child,
+      SELECT s.*, c.case_id, c.parish, c.exploitation_type, cc.has_child, rnd(c.k, 'cases.child_victim') AS u_child,
              least(c.opened_date + rnd_int(s.k, 'prosecutions.charge', {CHARGE_LAG_DAYS[0]}, {CHARGE_LAG_DAYS[1]}),
                    make_date(s.year, 12, 31)) AS charged_date,
              row_number() OVER (PARTITION BY s.year, s.rep ORDER BY rnd(s.k, 'prosecutions.convicted'), s.j)
                AS conviction_rank,
              rnd(s.k, 'prosecutions.court') AS u_court, rnd(s.k, 'prosecutions.statute') AS u_statute,
-             rnd(s.k, 'prosecutions.child') AS u_child, rnd(s.k, 'prosecutions.concluded') AS u_concluded,
+             rnd(s.k, 'prosecutions.concluded') AS u_concluded,
              rnd(s.k, 'prosecutions.outcome') AS u_outcome, rnd(s.k, 'prosecutions.sentence') AS u_sentence
       FROM slots s
       JOIN case_draws c ON c.year = s.year AND c.rep = s.rep AND c.prosecution_rank = s.j % s.prosecuted + 1
@@ -612,7 +620,7 @@ def _insert_prosecutions(con: db.Connection, scale: int) -> None:
            'ODPP-D-' || year || '-' || lpad(seq::VARCHAR, 4, '0') || id_suffix(rep) AS defendant_ref,
            {_pick('u_court', COURT_WEIGHTS)} AS court,
            {_pick_by_year('u_statute', 'year', STATUTE_WEIGHTS)} AS statute,
-           -- a child victim when the case has one; otherwise likely for sexual exploitation
+           -- a child victim when the case has one; otherwise likely for sexual exploitation (per case)
            coalesce(has_child, u_child < CASE exploitation_type WHEN 'sexual' THEN 0.85 ELSE 0.2 END) AS child_victim,
            CASE WHEN outcome = 'convicted' THEN {sentence} END AS sentence_months,
            CASE WHEN outcome = 'convicted' THEN year(outcome_date) IN {RESTITUTION_OUTCOME_YEARS}
@@ -721,8 +729,8 @@ def _funding_rows() -> list[tuple]:
     cent = Decimal("0.01")
     for number, c in enumerate(USG_COMMITMENTS, start=1):
         amount = Decimal(c.amount_usd)
-        rows.append((f"USG-C-{number:02d}", c.entry_date, "commitment", "usg", c.partner, c.pillar, amount,
-                     f"{c.description}: {c.partner}, {c.pillar}"))
+        what = f"{c.description}: {PARTNER_NAMES[c.partner]}, {c.pillar}"
+        rows.append((f"USG-C-{number:02d}", c.entry_date, "commitment", "usg", c.partner, c.pillar, amount, what))
         # Paid in equal quarterly parts up to the partner's end; the last part takes the cents left.
         quarters = _quarter_ends(c.entry_date, DISBURSE_UNTIL[c.partner])
         part = (amount / len(quarters)).quantize(cent, rounding=ROUND_DOWN)
@@ -730,11 +738,11 @@ def _funding_rows() -> list[tuple]:
             paid = part if index < len(quarters) - 1 else amount - part * (len(quarters) - 1)
             rows.append((f"USG-D-{number:02d}-{quarter_end.year}Q{(quarter_end.month - 1) // 3 + 1}",
                          quarter_end, "disbursement", "usg", c.partner, c.pillar, paid,
-                         f"Disbursement of {c.description.lower()}: {c.partner}, {c.pillar}"))
+                         f"Disbursement, {what}"))
     for line in GOJ_BUDGET:
         amount = (Decimal(line.jmd_millions) * 1_000_000 / JMD_PER_USD).quantize(cent)
         fiscal = f"FY{line.fiscal_year}-{(line.fiscal_year + 1) % 100:02d}"
-        text = f"Government of Jamaica {line.description}, {fiscal}: J${line.jmd_millions}m at J${JMD_PER_USD}/US$"
+        text = f"Government of Jamaica {line.description}, {fiscal}: J${line.jmd_millions}m at J${JMD_PER_USD} = US$1"
         # Committed at the start of the fiscal year, spent by its end.
         rows.append((f"GOJ-C-{fiscal}-{line.code}", date(line.fiscal_year, 4, 1), "commitment", "goj", "goj",
                      line.pillar, amount, text))

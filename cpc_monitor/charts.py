@@ -1,0 +1,363 @@
+"""Figures and the frames they draw, for the overview and the indicator explorer.
+
+Functions of evaluated indicators (engine.IndicatorResult, engine.Evaluation) and of
+privacy.result_values frames; they return plotly figures or pandas frames and never
+call Streamlit. Look (design/look.md): a title that states the finding, axis titles
+with units, Okabe-Ito colours, the 2030 target dashed, milestones as markers, the
+projection dotted, status in words and shapes, suppressed points left out."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import progress
+from .engine import ERROR, Evaluation, IndicatorResult
+from .formatting import STATUS_LABELS, format_change, format_status, format_value, is_missing
+from .privacy import is_small, result_counts
+
+# Okabe-Ito (colour-blind safe), in the order categories take them.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000")
+ACCENT = OKABE_ITO[0]  # observed values: the product's one accent
+TARGET_COLOUR = "#3B4A5A"  # targets and milestones: dark slate, distinct from data
+PATH_COLOUR = "#8A96A3"  # the path the target needs: quiet grey
+PROJECTION_COLOUR = OKABE_ITO[1]
+FONT = "Source Sans Pro, Arial, sans-serif"
+CHART_HEIGHT = 360  # px: a chart and its legend fit beside the status at 1280x720
+# Status groups of the distance-to-2030 view: label, statuses, muted colour, bar pattern
+# (a second cue besides colour).
+STATUS_GROUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("● On track or achieved", ("target_achieved", "on_track"), "#009E73", ""),
+    ("◐ Acceleration needed", ("acceleration_needed",), "#E69F00", "/"),
+    ("○ Off track", ("limited_progress", "deterioration"), "#D55E00", "x"),
+    ("· No judgement", ("monitoring", "insufficient_data", ERROR), "#AEB7C2", "."),
+)
+PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "prevention": "Prevention",
+                "partnership": "Partnership"}
+# Axis titles by unit.
+AXIS_TITLES = {"count": "Number in the year", "percent": "Percent", "per_100k": "Per 100,000 people",
+               "days": "Days", "months": "Months", "usd": "US dollars"}
+# Breakdowns with more groups than this are drawn as bars of the latest year, not lines.
+MAX_LINES = 6
+
+
+def code_label(code: object) -> str:
+    """A code as people read it: 'domestic_servitude' -> 'Domestic servitude'; parishes and
+    ISO codes (JAM) as they are."""
+    text = str(code)
+    if text.isupper() or any(ch.isupper() for ch in text[:1]):
+        return text
+    return text.replace("_", " ").capitalize()
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = CHART_HEIGHT) -> go.Figure:
+    """The common look: title stating the finding, axis titles, light grid, legend below."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        font={"family": FONT, "size": 13, "color": "#1C2733"},
+        height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        colorway=list(OKABE_ITO))
+    fig.update_xaxes(title_text=x_title, showgrid=False, linecolor="#AEB7C2", ticks="outside")
+    fig.update_yaxes(title_text=y_title, gridcolor="#E6E9ED", zeroline=False, rangemode="tozero")
+    return fig
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return format_value(value, unit)
+
+
+def _hidden(result: IndicatorResult, value: float | None, safe: bool) -> bool:
+    """Whether a figure derived from the data must be hidden in presentation-safe mode."""
+    if not safe or value is None or result.settings is None:
+        return False
+    is_count, _ = result_counts(result.unit, result.counted_kinds)
+    return is_count and is_small(round(value), result.settings.min_cell)
+
+
+def shown_value(result: IndicatorResult, value: float | None, safe: bool) -> str:
+    """A figure of the indicator as shown: formatted, or '<5' when safe mode hides it."""
+    limit = result.settings.min_cell if result.settings else 5
+    return format_value(value, result.unit, suppressed=_hidden(result, value, safe), min_cell=limit)
+
+
+# ----------------------------------------------------------------------------- indicator series
+
+
+def _path(method: str, rate: float, start_year: int, start_value: float, end_year: int
+          ) -> tuple[list[int], list[float]]:
+    """Yearly points from (start_year, start_value) at `rate` to end_year (progress's formula)."""
+    years = list(range(start_year, end_year + 1))
+    values = [progress._project(method, rate, start_value, y - start_year) for y in years]
+    kept = [(y, v) for y, v in zip(years, values) if v is not None]
+    return [y for y, _ in kept], [v for _, v in kept]
+
+
+def series_title(result: IndicatorResult, values: pd.DataFrame, safe: bool = False) -> str:
+    """The finding of a series, e.g. 'Rose from 30 in 2018 to 54 in 2025; target 90 by 2030'."""
+    totals = values[(values["dim"] == "") & values["value"].notna()] if not values.empty else values
+    if totals.empty:
+        return "No values to show" + (" (small counts hidden)" if not values.empty else "")
+    last = totals.iloc[-1]
+    year, value = int(last["year"]), float(last["value"])
+    a = result.assessment
+    text = f"{format_value(value, result.unit)} in {year}"
+    if a is not None and a.base_year is not None and a.base_year != year and a.base_value is not None \
+            and not _hidden(result, a.base_value, safe):
+        change = value - a.base_value
+        verb = "Rose" if change > 0 else "Fell" if change < 0 else "Held"
+        text = (f"{verb} from {format_value(a.base_value, result.unit)} in {a.base_year} to {text}"
+                if verb != "Held" else f"Held at {text}")
+    else:
+        text = "Reached " + text
+    target = result.target
+    if target is not None:
+        text += f"; target {format_value(target[1], result.unit)} by {target[0]}"
+    return text
+
+
+def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = False) -> go.Figure:
+    """The yearly totals of one indicator with its baseline, milestones, target, the path
+    the target needs and the projected path. `values` come from privacy.result_values
+    (suppressed points are NaN and left out)."""
+    fig = go.Figure()
+    unit = result.unit
+    totals = values[values["dim"] == ""] if not values.empty else values
+    shown = totals[totals["value"].notna()] if not totals.empty else totals
+    hover = "%{x}: %{customdata}<extra>%{fullData.name}</extra>"
+    if not shown.empty:
+        fig.add_trace(go.Scatter(
+            x=shown["year"], y=shown["value"], name="Observed", mode="lines+markers",
+            line={"color": ACCENT, "width": 3}, marker={"size": 8},
+            customdata=[_fmt(v, unit) for v in shown["value"]], hovertemplate=hover))
+    a = result.assessment
+    if a is not None and a.base_year is not None and a.base_value is not None and not _hidden(result, a.base_value, safe):
+        fig.add_trace(go.Scatter(
+            x=[a.base_year], y=[a.base_value], name=f"Baseline {a.base_year}", mode="markers",
+            marker={"symbol": "diamond", "size": 13, "color": "white", "line": {"color": TARGET_COLOUR, "width": 2}},
+            customdata=[_fmt(a.base_value, unit)], hovertemplate=hover))
+        if a.target is not None and a.required_rate is not None:
+            xs, ys = _path(a.method_used, a.required_rate, a.base_year, a.base_value, a.target_year)
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, name="Path the target needs", mode="lines",
+                line={"color": PATH_COLOUR, "width": 2, "dash": "dash"},
+                customdata=[_fmt(v, unit) for v in ys], hovertemplate=hover))
+    if (a is not None and a.rate is not None and a.current_year is not None and a.current_value is not None
+            and a.current_year < a.target_year and not _hidden(result, a.current_value, safe)):
+        xs, ys = _path(a.method_used, a.rate, a.current_year, a.current_value, a.target_year)
+        if not any(_hidden(result, v, safe) for v in ys):
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, name="Projected at the current pace", mode="lines",
+                line={"color": PROJECTION_COLOUR, "width": 3, "dash": "dot"},
+                customdata=[_fmt(v, unit) for v in ys], hovertemplate=hover))
+    if result.milestones:
+        fig.add_trace(go.Scatter(
+            x=[m.year for m in result.milestones], y=[m.target for m in result.milestones],
+            name="Milestones", mode="markers",
+            marker={"symbol": "circle-open", "size": 13, "color": TARGET_COLOUR, "line": {"width": 2}},
+            customdata=[_fmt(m.target, unit) for m in result.milestones], hovertemplate=hover))
+    target = result.target
+    if target is not None:
+        fig.add_hline(y=target[1], line={"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"})
+        fig.add_trace(go.Scatter(
+            x=[target[0]], y=[target[1]], name=f"{target[0]} target", mode="markers+text",
+            marker={"symbol": "star", "size": 15, "color": TARGET_COLOUR},
+            text=[f"{target[0]} target {_fmt(target[1], unit)}"], textposition="top left",
+            customdata=[_fmt(target[1], unit)], hovertemplate=hover))
+    fig = _layout(fig, series_title(result, values, safe), "Year", AXIS_TITLES.get(unit, unit))
+    fig.update_xaxes(dtick=1 if _span(fig) <= 16 else 2, tickformat="d")
+    if unit == "percent":
+        fig.update_yaxes(ticksuffix="%")
+    return fig
+
+
+def _span(fig: go.Figure) -> int:
+    years = [x for trace in fig.data for x in (trace.x if trace.x is not None else ())]
+    return int(max(years) - min(years)) if years else 0
+
+
+# ----------------------------------------------------------------------------- breakdowns
+
+
+def breakdown_title(frame: pd.DataFrame, dim: str, unit: str) -> str:
+    """The finding of a breakdown: the largest group of the latest year."""
+    shown = frame[frame["value"].notna()]
+    if shown.empty:
+        return f"By {code_label(dim).lower()}: no values to show"
+    year = int(shown["year"].max())
+    latest = shown[shown["year"] == year].sort_values("value", ascending=False)
+    top = latest.iloc[0]
+    if unit in ("count", "usd"):
+        total = latest["value"].sum()
+        share = f" ({top['value'] / total:.0%} of the shown total)" if total > 0 and len(latest) > 1 else ""
+        return f"In {year}, {code_label(top['group'])} was the largest {code_label(dim).lower()} group{share}"
+    return f"In {year}, {code_label(top['group'])} was highest by {code_label(dim).lower()}: {format_value(top['value'], unit)}"
+
+
+def breakdown_chart(values: pd.DataFrame, dim: str, unit: str) -> go.Figure:
+    """One disaggregation of an indicator: lines by group over the years (few groups), or
+    bars of the latest year (many). Suppressed cells (NaN) are left out."""
+    frame = values[(values["dim"] == dim)].copy()
+    frame["label"] = frame["group"].map(code_label)
+    shown = frame[frame["value"].notna()]
+    y_title = AXIS_TITLES.get(unit, unit)
+    fig = go.Figure()
+    groups = list(dict.fromkeys(shown.sort_values("value", ascending=False)["label"]))
+    if len(groups) <= MAX_LINES:
+        for i, group in enumerate(groups):
+            part = shown[shown["label"] == group].sort_values("year")
+            fig.add_trace(go.Scatter(x=part["year"], y=part["value"], name=group, mode="lines+markers",
+                                     line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+                                     customdata=[format_value(v, unit) for v in part["value"]],
+                                     hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>"))
+        fig = _layout(fig, breakdown_title(frame, dim, unit), "Year", y_title)
+        fig.update_xaxes(tickformat="d", dtick=1 if shown["year"].nunique() <= 16 else 2)
+    else:
+        year = int(shown["year"].max()) if not shown.empty else None
+        latest = shown[shown["year"] == year].sort_values("value") if year else shown
+        fig.add_trace(go.Bar(x=latest["value"], y=latest["label"], orientation="h", marker={"color": ACCENT},
+                             text=[format_value(v, unit) for v in latest["value"]], textposition="outside",
+                             cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+        fig = _layout(fig, breakdown_title(frame, dim, unit), y_title + (f", {year}" if year else ""), "",
+                      height=max(CHART_HEIGHT, 28 * len(latest) + 90))
+        fig.update_yaxes(rangemode=None, showgrid=False)
+        fig.update_xaxes(gridcolor="#E6E9ED", showgrid=True, rangemode="tozero")
+    if unit == "percent":
+        fig.update_yaxes(ticksuffix="%") if len(groups) <= MAX_LINES else fig.update_xaxes(ticksuffix="%")
+    return fig
+
+
+# ----------------------------------------------------------------------------- scorecard frames
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure: the latest year's value and its change against the year before."""
+
+    id: str
+    label: str
+    value: str
+    change: str
+    year: int | None
+    direction: str
+
+
+def headline(result: IndicatorResult, values: pd.DataFrame, safe: bool) -> Headline:
+    """The latest value of `result` and the change against the year before (hidden in safe
+    mode when either year's figure is a small count)."""
+    totals = values[(values["dim"] == "")] if not values.empty else values
+    known = totals[totals["value"].notna()] if not totals.empty else totals
+    suppressed = totals[totals["suppressed"]] if not totals.empty else totals
+    if known.empty and suppressed.empty:
+        return Headline(result.id, result.name, "–", "", None, result.direction)
+    last_year = int(max(list(known["year"]) + list(suppressed["year"])))
+    row = totals[totals["year"] == last_year].iloc[0]
+    limit = result.settings.min_cell if result.settings else 5
+    value = format_value(row["value"], result.unit, suppressed=bool(row["suppressed"]), min_cell=limit)
+    before = totals[totals["year"] == last_year - 1]
+    change = ""
+    if not before.empty and not bool(row["suppressed"]) and not bool(before.iloc[0]["suppressed"]):
+        change = format_change(float(row["value"]) - float(before.iloc[0]["value"]), result.unit)
+        if change:
+            change += f" on {last_year - 1}"
+    return Headline(result.id, result.name, value, change, last_year, result.direction)
+
+
+def next_milestone(result: IndicatorResult, after_year: int | None) -> str:
+    """The first milestone after `after_year` not yet met, e.g. '70 by 2025'."""
+    for m in result.milestones:
+        if after_year is None or m.year > after_year or m.met is None:
+            return f"{format_value(m.target, result.unit)} by {m.year}"
+    return "–"
+
+
+def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per indicator: pillar, name, latest, baseline, next milestone, target, status,
+    and the share of the base-to-target distance covered (0-100). `values`: each result's
+    privacy.result_values frame, by id."""
+    rows = []
+    for r in ev.results:
+        a = r.assessment
+        latest_year, latest = _latest_shown(values.get(r.id))
+        limit = r.settings.min_cell if r.settings else 5
+        target = r.target
+        covered = None
+        if a is not None and a.status_to_date is not None:
+            covered = max(0.0, min(100.0, a.status_to_date * 100))
+        rows.append({
+            "id": r.id,
+            "Pillar": PILLAR_NAMES.get(r.pillar, code_label(r.pillar)),
+            "Indicator": r.name,
+            "Latest": ("" if latest_year is None else
+                       f"{format_value(latest[0], r.unit, latest[1], limit)} ({latest_year})"),
+            "Baseline": ("–" if a is None or a.base_value is None else
+                         f"{shown_value(r, a.base_value, safe)} ({a.base_year})"),
+            "Next milestone": next_milestone(r, latest_year),
+            "2030 target": "–" if target is None else f"{format_value(target[1], r.unit)} by {target[0]}",
+            "Status": format_status(r.status),
+            "Distance covered": covered,
+        })
+    return pd.DataFrame(rows, columns=["id", "Pillar", "Indicator", "Latest", "Baseline", "Next milestone",
+                                       "2030 target", "Status", "Distance covered"])
+
+
+def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float | None, bool]]:
+    """The latest year with a value (or a hidden one) and (value, suppressed)."""
+    if values is None or values.empty:
+        return None, (None, False)
+    totals = values[values["dim"] == ""]
+    present = totals[totals["value"].notna() | totals["suppressed"]]
+    if present.empty:
+        return None, (None, False)
+    row = present.iloc[-1]
+    return int(row["year"]), (None if is_missing(row["value"]) else float(row["value"]), bool(row["suppressed"]))
+
+
+def status_counts(results: Iterable[IndicatorResult]) -> dict[str, int]:
+    """How many indicators fall in each STATUS_GROUPS group."""
+    statuses = [r.status for r in results]
+    return {name: sum(s in members for s in statuses) for name, members, _, _ in STATUS_GROUPS}
+
+
+def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
+    """Distance to 2030: per pillar, how many indicators are on track, need acceleration,
+    are off track or have no judgement, as stacked bars with counts and words."""
+    pillars = list(PILLAR_NAMES)
+    fig = go.Figure()
+    for name, members, colour, pattern in STATUS_GROUPS:
+        counts = [sum(r.status in members for r in ev.results if r.pillar == p) for p in pillars]
+        fig.add_trace(go.Bar(
+            y=[PILLAR_NAMES[p] for p in pillars], x=counts, name=name, orientation="h",
+            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "white", "size": 6}},
+            text=[str(c) if c else "" for c in counts], textposition="inside", insidetextanchor="middle",
+            textfont={"color": "white", "size": 14},
+            hovertemplate="%{y}: %{x} " + name[2:].lower() + "<extra></extra>"))
+    total = status_counts(ev.results)
+    on_track = total[STATUS_GROUPS[0][0]]
+    years_left = ev.goal_year - latest_year if latest_year else None
+    when = f"{years_left} years to {ev.goal_year}: " if years_left is not None else ""
+    title = f"{when}{on_track} of {len(ev.results)} indicators on track or achieved"
+    fig = _layout(fig, title, "Indicators", "", height=300)
+    fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.25})
+    fig.update_yaxes(autorange="reversed", rangemode=None)
+    fig.update_xaxes(showgrid=True, gridcolor="#E6E9ED", dtick=1)
+    return fig
+
+
+def status_shape(status: str | None) -> str:
+    """The shape of a status (● ◐ ○ ✕ ★ · ?), for tiles and tables."""
+    return STATUS_LABELS.get(status or "insufficient_data", ("?", ""))[0]
+
+
+def pillar_status(status: progress.Status | None) -> str:
+    """A pillar's status in words with its shape; 'No judgement yet' when unscored."""
+    return format_status(getattr(status, "value", status)) if status is not None else "· No judgement yet"
+
+
+def score_text(score: float | None) -> str:
+    """A pillar score as presenters say it: 'score 1.4 of 5'."""
+    return "no score" if score is None or math.isnan(score) else f"score {score:+.1f} (−5 to +5)"
