@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from . import codes, db, privacy
-from .measures import DUPLICATE_EXCLUSION, Filters, source_columns, source_sql
+from .measures import Filters, source_columns, source_sql
 
 # The CPC Partnership's US government envelope: "nearly $6.7m" with the final-year awards
 # (facts file, S25 S31 S32). Cumulative funding charts draw it as a dashed line.
@@ -115,19 +115,22 @@ def shown(frames: dict[str, pd.DataFrame], min_cell: int, safe: bool) -> dict[st
 
 
 def _source(tables: dict[str, tuple[str, ...]], table: str, filters: Filters, date_column: str | None,
-            *, years: bool = True, year_to_only: bool = False) -> tuple[str, list]:
+            *, year_column: str | None = None, year_to_only: bool = False) -> tuple[str, list]:
     """A SELECT over `table` (derived columns, duplicate exclusions) with the filters that
-    apply to it, and its bound parameters. The year range applies to `date_column`."""
+    apply to it, and its bound parameters. The year range applies to `date_column` (or to
+    the integer `year_column`); `year_to_only` keeps earlier years, for running totals."""
     columns = source_columns(table, tables)
     conditions: list[str] = []
     params: list = []
+    year_sql = f"year({date_column})" if date_column else year_column
     if date_column is not None:
         conditions.append(f"{date_column} IS NOT NULL")
-        if years and filters.year_from is not None and not year_to_only:
-            conditions.append(f"year({date_column}) >= ?")
+    if year_sql is not None:
+        if filters.year_from is not None and not year_to_only:
+            conditions.append(f"{year_sql} >= ?")
             params.append(int(filters.year_from))
-        if years and filters.year_to is not None:
-            conditions.append(f"year({date_column}) <= ?")
+        if filters.year_to is not None:
+            conditions.append(f"{year_sql} <= ?")
             params.append(int(filters.year_to))
     for column, values in filters.column_values().items():
         if column in columns:
@@ -142,9 +145,11 @@ def filters_applied(table: str, filters: Filters, tables: dict[str, tuple[str, .
     return filters.applied_to(source_columns(table, tables)) if table in tables else []
 
 
-def _years(con: db.Connection, tables, table: str, date_column: str, filters: Filters) -> list[int]:
-    """Every year from the table's first to last event, clipped to the filter's range."""
-    first, last = con.execute(f"SELECT min(year({date_column})), max(year({date_column})) FROM {table}").fetchone()
+def _years(con: db.Connection, filters: Filters, *dated: tuple[str, str]) -> list[int]:
+    """Every year from the first to the last event of the (table, date column) pairs,
+    clipped to the filter's range."""
+    parts = [f"SELECT year({column}) AS y FROM {table}" for table, column in dated]
+    first, last = con.execute(f"SELECT min(y), max(y) FROM ({' UNION ALL '.join(parts)})").fetchone()
     if first is None:
         return []
     first = max(int(first), filters.year_from) if filters.year_from is not None else int(first)
@@ -155,13 +160,11 @@ def _years(con: db.Connection, tables, table: str, date_column: str, filters: Fi
 def _breakdown(con: db.Connection, src: str, params: list, year_sql: str, dims: tuple[str, ...],
                value_sql: str = "count(*)") -> pd.DataFrame:
     """year, dim, group, value: the yearly total (dim '') and each breakdown, in one query."""
-    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims])
-    group_cols = "".join(f", CAST({d} AS TEXT) AS {d}" for d in dims)
-    grouping = "".join(f", grouping({d}) AS g_{d}" for d in dims)
-    sql = (f"WITH src AS ({src}) SELECT cpc_year{''.join(f', {d}' for d in dims)}, value{grouping} FROM ("
-           f"SELECT CAST({year_sql} AS INTEGER) AS cpc_year{group_cols}, {value_sql} AS value{grouping} "
-           f"FROM src GROUP BY GROUPING SETS ({sets}))")
-    sql = sql.replace(f", value{grouping} FROM (", f", value{''.join(f', g_{d}' for d in dims)} FROM (", 1)
+    keys = "".join(f", CAST({d} AS TEXT) AS cpc_{d}" for d in dims)
+    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, cpc_{d})" for d in dims])
+    sql = (f"WITH src AS ({src}), keyed AS (SELECT *, CAST({year_sql} AS INTEGER) AS cpc_year{keys} FROM src) "
+           f"SELECT cpc_year{''.join(f', cpc_{d}' for d in dims)}, {value_sql} AS value"
+           f"{''.join(f', grouping(cpc_{d}) AS g_{d}' for d in dims)} FROM keyed GROUP BY GROUPING SETS ({sets})")
     raw = con.execute(sql, params).df()
     parts = []
     for dim in ("",) + dims:
@@ -169,7 +172,7 @@ def _breakdown(con: db.Connection, src: str, params: list, year_sql: str, dims: 
         for d in dims:
             mask &= raw[f"g_{d}"] == (0 if d == dim else 1)
         part = raw[mask]
-        group = part[dim].astype("object").fillna("unknown") if dim else ""
+        group = part[f"cpc_{dim}"].astype("object").fillna("unknown") if dim else ""
         parts.append(pd.DataFrame({"year": part["cpc_year"].astype("int64"), "dim": dim,
                                    "group": group, "value": part["value"].astype("float64")}))
     out = pd.concat(parts, ignore_index=True)
@@ -195,6 +198,10 @@ def _fill(frame: pd.DataFrame, years: list[int], groups: dict[str, list[str]] | 
 # --------------------------------------------------------------------- prosecution
 
 
+# The dates that span the prosecution page's years.
+_PROSECUTION_DATES = (("cases", "opened_date"), ("prosecutions", "charged_date"), ("prosecutions", "outcome_date"))
+
+
 def prosecution_frames(con: db.Connection, filters: Filters) -> dict[str, pd.DataFrame]:
     """Funnel, time from charge to outcome, outcomes and sentences, by year."""
     tables = db.table_columns(con)
@@ -212,8 +219,7 @@ def _funnel(con, tables, filters: Filters) -> pd.DataFrame:
                      f"FROM ({src}) {condition} GROUP BY ALL")
         params += p
     raw = con.execute(" UNION ALL ".join(parts), params).df()
-    years = sorted(set(_years(con, tables, "cases", "opened_date", filters))
-                   | set(_years(con, tables, "prosecutions", "charged_date", filters)))
+    years = _years(con, filters, *_PROSECUTION_DATES)
     grid = pd.DataFrame([(y, s[0]) for y in years for s in FUNNEL_STAGES], columns=["year", "stage"])
     grid = grid.astype({"year": "int64"})
     out = grid.merge(raw.astype({"year": "int64"}), on=["year", "stage"], how="left")
@@ -230,7 +236,7 @@ def _durations(con, tables, filters: Filters) -> pd.DataFrame:
            f"quantile_cont({months}, 0.75) AS q3, max({months}) AS max "
            f"FROM ({src}) WHERE outcome <> 'pending' GROUP BY ALL ORDER BY year")
     raw = con.execute(sql, params).df()
-    years = pd.DataFrame({"year": _years(con, tables, "prosecutions", "charged_date", filters)}, dtype="int64")
+    years = pd.DataFrame({"year": _years(con, filters, *_PROSECUTION_DATES)}, dtype="int64")
     out = years.merge(raw.astype({"year": "int64"}), on="year", how="left")
     out["concluded"] = out["concluded"].fillna(0).astype("float64")
     return out
@@ -240,7 +246,7 @@ def _outcomes(con, tables, filters: Filters) -> pd.DataFrame:
     """year charged, dim 'outcome', group, value: what became of the defendants charged each year."""
     src, params = _source(tables, "prosecutions", filters, "charged_date")
     frame = _breakdown(con, src, params, "year(charged_date)", ("outcome",))
-    return _fill(frame, _years(con, tables, "prosecutions", "charged_date", filters),
+    return _fill(frame, _years(con, filters, *_PROSECUTION_DATES),
                  {"outcome": list(codes.OUTCOMES)})
 
 
@@ -253,7 +259,7 @@ def _sentences(con, tables, filters: Filters) -> pd.DataFrame:
     src = f"SELECT *, {band} AS sentence FROM ({src}) WHERE outcome = 'convicted'"
     frame = _breakdown(con, src, params, "year(outcome_date)", ("sentence",))
     labels = [b[0] for b in SENTENCE_BANDS] + [SENTENCE_NOT_RECORDED]
-    return _fill(frame, _years(con, tables, "prosecutions", "charged_date", filters), {"sentence": labels})
+    return _fill(frame, _years(con, filters, *_PROSECUTION_DATES), {"sentence": labels})
 
 
 # --------------------------------------------------------------------- protection
@@ -289,7 +295,7 @@ def _victims(con, tables, filters: Filters, statuses: tuple[str, ...]) -> pd.Dat
                        "year(identified_date)", VICTIM_DIMS)
     known = {"victim_status": [s for s in VICTIM_STATUSES if s in statuses], "sex": list(codes.SEXES),
              "age_group": list(codes.AGE_GROUPS), "exploitation_type": list(codes.EXPLOITATION_TYPES)}
-    return _fill(frame, _years(con, tables, "victims", "identified_date", filters), known)
+    return _fill(frame, _years(con, filters, ("victims", "identified_date")), known)
 
 
 def _referral(con, tables, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -302,7 +308,7 @@ def _referral(con, tables, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame
            f"count(referred_date) AS referred, count(*) FILTER (WHERE days <= {REFERRAL_DAYS}) AS numerator, "
            f"median(days) AS median_days FROM ({child}) GROUP BY ALL")
     raw = con.execute(sql, params).df().astype({"year": "int64"})
-    years = pd.DataFrame({"year": _years(con, tables, "victims", "identified_date", filters)}, dtype="int64")
+    years = pd.DataFrame({"year": _years(con, filters, ("victims", "identified_date"))}, dtype="int64")
     share = years.merge(raw, on="year", how="left")
     for column in ("denominator", "referred", "numerator"):
         share[column] = share[column].fillna(0).astype("float64")
@@ -324,11 +330,7 @@ def _cfs_use(con, tables, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]
         f"SELECT space_id, CAST(date_trunc('month', session_date) AS DATE) AS month, count(*) AS value "
         f"FROM ({src}) GROUP BY ALL", params).df()
     spaces = _spaces(con, tables, filters)
-    cap_src, cap_params = _source(tables, "cfs_capacity", filters, None)
-    if filters.year_from is not None:
-        cap_src += f" AND year >= {int(filters.year_from)}"
-    if filters.year_to is not None:
-        cap_src += f" AND year <= {int(filters.year_to)}"
+    cap_src, cap_params = _source(tables, "cfs_capacity", filters, None, year_column="year")
     capacity = con.execute(f"SELECT year, space_id, capacity FROM ({cap_src})", cap_params).df()
     last = con.execute("SELECT max(session_date) FROM cfs_sessions").fetchone()[0]
     if last is None or spaces.empty:
@@ -376,7 +378,7 @@ def _cfs_services(con, tables, filters: Filters) -> pd.DataFrame:
     """year, dim 'service', group, value: sessions by the service given."""
     src, params = _source(tables, "cfs_sessions", filters, "session_date")
     frame = _breakdown(con, src, params, "year(session_date)", ("service",))
-    return _fill(frame, _years(con, tables, "cfs_sessions", "session_date", filters), {"service": list(codes.SERVICES)})
+    return _fill(frame, _years(con, filters, ("cfs_sessions", "session_date")), {"service": list(codes.SERVICES)})
 
 
 def _per_parish(con, tables, filters: Filters, table: str, date_column: str,
@@ -430,7 +432,7 @@ def _trainings(con, tables, filters: Filters) -> dict[str, pd.DataFrame]:
     """Participants per year by audience and partner, and the running total since the first training."""
     src, params = _source(tables, "trainings", filters, "start_date", year_to_only=True)
     frame = _breakdown(con, src, params, "year(start_date)", ("audience", "partner"), "sum(participants)")
-    all_years = _years(con, tables, "trainings", "start_date", Filters(year_to=filters.year_to))
+    all_years = _years(con, Filters(year_to=filters.year_to), ("trainings", "start_date"))
     known = {"audience": list(codes.AUDIENCES), "partner": list(codes.PARTNERS)}
     full = _fill(frame, all_years, known)
     running = full.sort_values(["dim", "group", "year"]).copy()
@@ -501,7 +503,3 @@ def _burn(quarterly: pd.DataFrame, cumulative: pd.DataFrame) -> pd.DataFrame:
         "months_to_spend_rest": months,
     }])
 
-
-__all__ = ["CPC_ENVELOPE_USD", "DUPLICATE_EXCLUSION", "PAGE_TABLES", "PRIVACY", "Privacy", "filters_applied",
-           "prevention_partnership_frames", "protection_frames", "prosecution_frames", "shown", "space_label",
-           "suppress_frame"]

@@ -22,6 +22,7 @@ SAMPLE_BATCH = "sample"  # import_batch of every generated row
 MAX_SCALE = 100_000  # the largest --scale accepted (scale 1000 is the benchmark)
 MAX_SEED = 2**63 - 1  # seeds are BIGINT inside DuckDB's hash()
 MEMORY_LIMIT = "500MB"  # DuckDB spills to disk beyond this, so big scales keep memory bounded
+REPLICAS_PER_BATCH = 100  # replicas written per transaction (about 300,000 sessions)
 NRM_YEAR = 2021  # the National Referral Mechanism for children was adopted in the 2021 report period [S9][S10]
 
 NOT_SYNTHETIC = (
@@ -322,15 +323,21 @@ def build_sample(path: str | os.PathLike, seed: int = 1, scale: int = 1) -> dict
     with db.rebuild(path, start_empty=True, keep_backup=False) as con:
         _refuse_real_data(path)  # under the writer's lock, so no import can slip in between
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET enable_progress_bar = false")
         schema.create_schema(con)
         _define_random(con, seed)
         _create_plans(con)
-        _insert_cases(con, scale)
-        _insert_victims(con, scale)
-        _insert_prosecutions(con, scale)
-        _insert_cfs_sessions(con, scale)
         _insert_funding(con)
-        _insert_trainings(con, scale)
+        # Replicas are independent, so they are written a batch at a time: each batch is its
+        # own transaction and a checkpoint after it lets DuckDB evict the key indexes.
+        for first in range(0, scale, REPLICAS_PER_BATCH):
+            replicas = f"range({first}, {min(scale, first + REPLICAS_PER_BATCH)}) r(rep)"
+            _insert_cases(con, replicas)
+            _insert_victims(con, replicas)
+            _insert_prosecutions(con, replicas)
+            _insert_cfs_sessions(con, replicas)
+            _insert_trainings(con, replicas)
+            con.execute("CHECKPOINT")
         schema.set_info(con, synthetic="true", seed=str(seed), scale=str(scale))
         return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in schema.TABLES}
 
@@ -435,16 +442,16 @@ def _create_plans(con: db.Connection) -> None:
 # One function per table. Row keys `k` are unique within a table and include the replica,
 # so every replica is an independent draw and replica 1 equals the scale-1 sample.
 
-def _insert_cases(con: db.Connection, scale: int) -> None:
+def _insert_cases(con: db.Connection, replicas: str) -> None:
     """Investigations: the TIP yearly counts, parishes, referral sources, types and status."""
     lo, hi = CASE_COUNT_RANGE
     con.execute(f"""
-    CREATE TEMP TABLE case_draws AS
+    CREATE OR REPLACE TEMP TABLE case_draws AS
     WITH plan AS (
       -- the TIP count of the year, give or take 2, kept inside the published range
       SELECT p.year, r.rep, p.prosecuted,
              least({hi}, greatest({lo}, p.cases + rnd_int(r.rep * 10000 + p.year, 'cases.count', -2, 2))) AS n
-      FROM year_plan p CROSS JOIN range({scale}) r(rep)
+      FROM year_plan p CROSS JOIN {replicas}
     ),
     slots AS (
       SELECT year, rep, prosecuted, i, (rep * 10000 + year) * 1000 + i AS k
@@ -482,7 +489,7 @@ def _insert_cases(con: db.Connection, scale: int) -> None:
     _insert(con, "cases", "SELECT * FROM case_draws")
 
 
-def _insert_victims(con: db.Connection, scale: int) -> None:
+def _insert_victims(con: db.Connection, replicas: str) -> None:
     """Confirmed victims as the TIP breakdowns, twice as many suspected, NRM referrals to care."""
     nationality = _by_group("profile", {p: _pick("u_nationality", w) for p, w in SUSPECTED_NATIONALITY_WEIGHTS.items()})
     is_child = "age < 18"
@@ -496,18 +503,18 @@ def _insert_victims(con: db.Connection, scale: int) -> None:
                  f"ELSE {ADULT_REFERRAL_MEAN_DAYS} END)")
     link_share = _by_group("victim_status", {s: str(v) for s, v in CASE_LINK_SHARE.items()})
     con.execute(f"""
-    CREATE TEMP TABLE victim_draws AS
+    CREATE OR REPLACE TEMP TABLE victim_draws AS
     WITH confirmed AS (
       SELECT c.year, r.rep, 'confirmed' AS victim_status, c.profile, c.nationality,
              (((r.rep * 10000 + c.year) * 2) * 100 + c.line) * 1000 + c.i AS k
-      FROM (SELECT *, unnest(range(n)) AS i FROM confirmed_plan) c CROSS JOIN range({scale}) r(rep)
+      FROM (SELECT *, unnest(range(n)) AS i FROM confirmed_plan) c CROSS JOIN {replicas}
     ),
     suspected AS (
       SELECT year, rep, 'suspected' AS victim_status, NULL AS profile, NULL AS nationality,
              (((rep * 10000 + year) * 2 + 1) * 100) * 1000 + i AS k
       FROM (SELECT p.year, r.rep,
                    unnest(range(p.suspected + rnd_int(r.rep * 10000 + p.year, 'victims.suspected', -2, 2))) AS i
-            FROM year_plan p CROSS JOIN range({scale}) r(rep))
+            FROM year_plan p CROSS JOIN {replicas})
     ),
     draws AS (
       SELECT *, rnd(k, 'victims.profile') AS u_profile, rnd(k, 'victims.nationality') AS u_nationality,
@@ -568,16 +575,15 @@ def _insert_victims(con: db.Connection, scale: int) -> None:
     _insert(con, "victims", "SELECT * FROM victim_draws")
 
 
-def _insert_prosecutions(con: db.Connection, scale: int) -> None:
+def _insert_prosecutions(con: db.Connection, replicas: str) -> None:
     """Defendants charged in the prosecuted cases; 1-2 convictions a year, the rest slow."""
     sentence = (f"CASE WHEN year(outcome_date) IN {LENIENT_OUTCOME_YEARS} "
                 "THEN CASE WHEN u_sentence < 0.5 THEN 0 ELSE rnd_int(k, 'prosecutions.months', 6, 36) END "
                 "ELSE rnd_int(k, 'prosecutions.months', 60, 240) END")
-    con.execute(f"""
-    CREATE TEMP TABLE prosecution_draws AS
+    _insert(con, "prosecutions", f"""
     WITH slots AS (
       SELECT p.year, r.rep, j, p.prosecuted, p.convictions, (r.rep * 10000 + p.year) * 100 + j AS k
-      FROM (SELECT *, unnest(range(defendants)) AS j FROM year_plan) p CROSS JOIN range({scale}) r(rep)
+      FROM (SELECT *, unnest(range(defendants)) AS j FROM year_plan) p CROSS JOIN {replicas}
     ),
     child_cases AS (
       SELECT case_id, bool_or(age < 18) AS has_child FROM victim_draws WHERE case_id IS NOT NULL GROUP BY ALL
@@ -627,10 +633,9 @@ def _insert_prosecutions(con: db.Connection, scale: int) -> None:
                 AND conviction_rank = 1 END AS restitution_ordered
     FROM outcomes
     """)
-    _insert(con, "prosecutions", "SELECT * FROM prosecution_draws")
 
 
-def _insert_cfs_sessions(con: db.Connection, scale: int) -> None:
+def _insert_cfs_sessions(con: db.Connection, replicas: str) -> None:
     """Sessions in each child-friendly space from its opening, ramping up to 40-80% of capacity."""
     util_lo, util_hi = CFS_UTILISATION
     crime = (f"CASE WHEN space_id = {_quote(TIP_UNIT_SPACE)} THEN {_pick('u_crime', TIP_UNIT_CRIME_WEIGHTS)} "
@@ -638,8 +643,7 @@ def _insert_cfs_sessions(con: db.Connection, scale: int) -> None:
     sex = _by_group("crime_type", {c: _pick("u_sex", w) for c, w in CFS_SEX_WEIGHTS.items()})
     duration = _by_group("service", {s: f"rnd_int(k, 'cfs.duration', {lo}, {hi})"
                                      for s, (lo, hi) in CFS_DURATION_MINUTES.items()})
-    con.execute(f"""
-    CREATE TEMP TABLE session_draws AS
+    _insert(con, "cfs_sessions", f"""
     WITH spaces AS (
       SELECT space_id, monthly_capacity, opened_date,
              least(coalesce(closed_date, DATE '{DATA_END}'), DATE '{DATA_END}') AS open_until,
@@ -653,7 +657,7 @@ def _insert_cfs_sessions(con: db.Connection, scale: int) -> None:
       FROM spaces s,
            LATERAL (SELECT unnest(generate_series(date_trunc('month', s.opened_date),
                                                   date_trunc('month', s.open_until), INTERVAL 1 MONTH)) AS month) m,
-           range({scale}) r(rep)
+           {replicas}
     ),
     month_counts AS (
       SELECT *, greatest(opened_date, month) AS open_from, least(last_day(month), open_until) AS open_to,
@@ -710,7 +714,6 @@ def _insert_cfs_sessions(con: db.Connection, scale: int) -> None:
            {duration} AS duration_minutes
     FROM sexed
     """)
-    _insert(con, "cfs_sessions", "SELECT * FROM session_draws")
 
 
 def _quarter_ends(start: date, end: date) -> list[date]:
@@ -759,7 +762,7 @@ def _insert_funding(con: db.Connection) -> None:
         f"VALUES ({', '.join('?' for _ in columns)}, {_quote(SAMPLE_BATCH)})", _funding_rows())
 
 
-def _insert_trainings(con: db.Connection, scale: int) -> None:
+def _insert_trainings(con: db.Connection, replicas: str) -> None:
     """Training events by audience and partner, more of them during the CPC (2019-2023)."""
     lo, hi = TRAINING_PARTICIPANTS
     partner = (f"CASE WHEN start_date BETWEEN DATE '{CPC_AWARDS_START}' AND DATE '{CPC_END}' "
@@ -772,7 +775,7 @@ def _insert_trainings(con: db.Connection, scale: int) -> None:
     _insert(con, "trainings", f"""
     WITH slots AS (
       SELECT p.year, r.rep, i, (r.rep * 10000 + p.year) * 100 + i AS k
-      FROM (SELECT *, unnest(range(trainings)) AS i FROM year_plan) p CROSS JOIN range({scale}) r(rep)
+      FROM (SELECT *, unnest(range(trainings)) AS i FROM year_plan) p CROSS JOIN {replicas}
     ),
     draws AS (
       SELECT *, rnd_day(year, k, 'trainings.start') AS start_date,

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from . import codes, db, privacy
+from .charts import code_label as label
 from .engine import Evaluation, IndicatorResult, evaluate
 from .errors import CpcError
 from .indicators import Defaults, load_indicators
@@ -86,13 +87,6 @@ def _stamp(path: Path) -> int:
 
 
 # ----------------------------------------------------------------------------- filters
-
-
-def label(code: str) -> str:
-    """A code as people read it: 'domestic_servitude' -> 'Domestic servitude'."""
-    if code in codes.PARISHES or code.isupper():
-        return code
-    return code.replace("_", " ").capitalize()
 
 
 def sidebar_filters() -> tuple[Filters, bool]:
