@@ -361,3 +361,121 @@ def pillar_status(status: progress.Status | None) -> str:
 def score_text(score: float | None) -> str:
     """A pillar score as presenters say it: 'score 1.4 of 5'."""
     return "no score" if score is None or math.isnan(score) else f"score {score:+.1f} (−5 to +5)"
+
+
+# ----------------------------------------------------------------------------- an indicator in words
+
+# How each aggregate reads in a sentence, over its expression.
+AGG_WORDS = {"count": "Counts the records", "count_distinct": "Counts the distinct values of {}",
+             "sum": "Adds up {}", "avg": "Averages {}", "median": "Takes the median of {}",
+             "min": "Takes the smallest {}", "max": "Takes the largest {}"}
+DIRECTION_WORDS = {"increase": "higher is better", "decrease": "lower is better",
+                   "monitor": "monitored without a judgement"}
+ROLE_WORDS = {"measure": "What is counted", "numerator": "Numerator", "denominator": "Denominator"}
+
+
+def measure_words(measure, segments: dict[str, str]) -> str:
+    """A measure in plain words, its SQL fragments quoted: 'Counts the records of `victims`
+    by the year of `identified_date`, where minor (`age < 18`) and ...'."""
+    agg = AGG_WORDS.get(measure.agg, measure.agg)
+    if measure.agg == "count" and measure.expr:
+        agg = f"Counts the records with a value of `{measure.expr}`"
+    text = agg.format(f"`{measure.expr}`") + f" in the table `{measure.table}`"
+    text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
+    if measure.where:
+        conditions = [f"{w} (`{segments[w]}`)" if w in segments else f"`{w}`" for w in measure.where]
+        text += ", where " + " and ".join(conditions)
+    if measure.cumulative:
+        text += "; a running total since the first year"
+    return text + "."
+
+
+def definition(result: IndicatorResult, segments: dict[str, str]) -> list[tuple[str, str]]:
+    """The indicator's definition from the YAML as (label, words) pairs."""
+    ind = result.indicator
+    if ind is None:
+        return []
+    rows = [("Description", ind.description or "–")]
+    rows += [(ROLE_WORDS[role], measure_words(m, segments)) for role, m in ind.parts.items()]
+    if ind.is_ratio:
+        rows.append(("Value", "Numerator ÷ denominator" + (f" × {ind.factor:,.0f}" if ind.factor != 1 else "")))
+    rows.append(("Unit and direction", f"{AXIS_TITLES.get(ind.unit, ind.unit)}; {DIRECTION_WORDS[ind.direction]}"))
+    applied = {f for names in result.filters_applied.values() for f in names}
+    rows.append(("Dashboard filters it takes",
+                 "years, " + ", ".join(code_label(f).lower() for f in applied) if applied else
+                 "years only (its tables have no parish, sex, age or exploitation column in force)"
+                 if result.filters_applied else "years"))
+    if ind.disaggregations:
+        rows.append(("Broken down by", ", ".join(code_label(d).lower() for d in ind.disaggregations)))
+    if ind.baseline:
+        rows.append(("Baseline", f"{format_value(ind.baseline.value, ind.unit)} in {ind.baseline.year} (stated)"))
+    rows.append(("Targets", "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in ind.targets) or "none"))
+    for name, value in (("Source", ind.source), ("Owner", ind.owner), ("SDG targets", ", ".join(ind.sdg))):
+        if value:
+            rows.append((name, value))
+    return rows
+
+
+def _rate_words(rate: float | None, method: str, unit: str) -> str:
+    if rate is None:
+        return "–"
+    if method == "opensdg":
+        return f"{rate * 100:+.1f}% a year"
+    return f"{'+' if rate >= 0 else '−'}{format_value(abs(rate), unit)} a year"
+
+
+def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
+    """The figures behind the status (base, latest, target, projection, pace, distance,
+    milestones), data-derived figures hidden in safe mode as everywhere else."""
+    a = result.assessment
+    if a is None:
+        return pd.DataFrame(columns=["Figure", "Value"])
+    unit = result.unit
+    rows = [("Status", format_status(result.status)),
+            ("Baseline", "–" if a.base_value is None else f"{shown_value(result, a.base_value, safe)} in {a.base_year}"),
+            ("Latest", "–" if a.current_value is None else
+             f"{shown_value(result, a.current_value, safe)} in {a.current_year}"),
+            (f"Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
+            (f"Projected for {a.target_year}", "–" if a.projected is None else shown_value(result, a.projected, safe)),
+            ("Distance covered", "–" if a.status_to_date is None else f"{a.status_to_date:.0%}"),
+            ("Yearly change so far", _rate_words(a.rate, a.method_used, unit)),
+            ("Yearly change needed", _rate_words(a.required_rate, a.method_used, unit)),
+            ("Pace ratio (so far ÷ needed)", "–" if a.ratio is None else f"{a.ratio:.2f}"),
+            ("Method", "growth rates (Open SDG)" if a.method_used == "opensdg" else "linear trend")]
+    for m in result.milestones:
+        verdict = {True: "met", False: "missed", None: "not yet known"}[m.met]
+        seen = "" if m.value is None else f" (value {shown_value(result, m.value, safe)})"
+        rows.append((f"Milestone {m.year}", f"{format_value(m.target, unit)}: {verdict}{seen}"))
+    return pd.DataFrame(rows, columns=["Figure", "Value"])
+
+
+def explanation(result: IndicatorResult, safe: bool) -> str:
+    """assessment.explain(), unless safe mode hides one of the figures it quotes."""
+    a = result.assessment
+    if a is None:
+        return ""
+    if any(_hidden(result, v, safe) for v in (a.base_value, a.current_value, a.projected)):
+        return ("The status is judged on the exact figures; some of them are counts below "
+                f"{result.settings.min_cell}, hidden in presentation-safe mode.")
+    return a.explain()
+
+
+def values_table(result: IndicatorResult, values: pd.DataFrame) -> pd.DataFrame:
+    """A result_values frame as people read it: year, breakdown, group, formatted value
+    (and numerator, denominator for ratios); hidden cells read '<5'."""
+    limit = result.settings.min_cell if result.settings else 5
+    out = pd.DataFrame({
+        "Year": values["year"].astype(int),
+        "Breakdown": [code_label(d) if d else "Total" for d in values["dim"]],
+        "Group": ["" if g is None or (isinstance(g, float) and math.isnan(g)) else code_label(g)
+                  for g in values["group"]],
+        "Value": [format_value(v, result.unit, bool(s), limit) for v, s in zip(values["value"], values["suppressed"])],
+    })
+    for part in ("numerator", "denominator"):
+        if part in values.columns:
+            count = result.counted_kinds.get(part) in ("count", "count_distinct")
+            out[part.capitalize()] = [format_value(v, "count" if count else "usd" if result.indicator and
+                                                   result.indicator.parts[part].expr == "amount_usd" else "count",
+                                                   bool(s), limit)
+                                      for v, s in zip(values[part], values["suppressed"])]
+    return out

@@ -233,6 +233,12 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
         raise MeasureProblem(unknown_name(f"column in '{measure.table}' called", measure.time_column, allowed),
                              (time_key,))
     src = source_sql(measure.table, tables)
+    kind = _type_of(con, src, measure.time_column, (time_key,))
+    if measure.date and not kind.startswith(("DATE", "TIMESTAMP")):
+        raise MeasureProblem(f"`date: {measure.date}` is not a date column ({kind.lower()}); name the column "
+                             "holding the event's date, or use `year:` for a column of years.", (time_key,))
+    if measure.year and kind not in ("INTEGER", "BIGINT", "SMALLINT", "HUGEINT", "UINTEGER", "USMALLINT"):
+        raise MeasureProblem(f"`year: {measure.year}` is not a column of whole years ({kind.lower()}).", (time_key,))
     year_sql = f"CAST(year({measure.date}) AS INTEGER)" if measure.date else f"CAST({measure.year} AS INTEGER)"
 
     expr = "*"

@@ -202,6 +202,20 @@ def _min_cell(ind_path: str, mtime: int) -> int:
         return Defaults().min_cell
 
 
+def segments() -> dict[str, str]:
+    """The indicator file's named segments (name -> SQL condition), for definitions in words."""
+    path = indicators_path()
+    return _segments(str(path), _mtime(path))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _segments(ind_path: str, mtime: int) -> dict[str, str]:
+    try:
+        return dict(load_indicators(ind_path).segments)
+    except CpcError:
+        return {}
+
+
 def min_cell() -> int:
     """The indicator file's min_cell (counts below it are suppressed)."""
     path = indicators_path()

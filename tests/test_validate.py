@@ -97,6 +97,8 @@ BAD_INPUTS = [
     ("write", "where: [minor, confirmed]", "where: [\"(DELETE FROM victims) IS NULL\"]", 11, "contains the command DELETE"),
     ("another table", "where: [minor, confirmed]", "where: [\"cases.status = 'open'\"]", 11,
      "names 'cases.status'; name columns alone"),
+    ("date not a date", "date: identified_date, where: [minor", "date: parish, where: [minor", 11,
+     "`date: parish` is not a date column (varchar)"),
     ("not a segment", "where: [minor, confirmed]", "where: [minors]", 11,
      "'minors' is neither a segment (defined under `segments:`) nor a column of 'victims'"),
 ]
