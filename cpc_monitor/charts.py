@@ -81,8 +81,16 @@ def _hidden(result: IndicatorResult, value: float | None, safe: bool) -> bool:
 
 def shown_value(result: IndicatorResult, value: float | None, safe: bool) -> str:
     """A figure of the indicator as shown: formatted, or '<5' when safe mode hides it."""
+    return cell(result, value, _hidden(result, value, safe))
+
+
+def cell(result: IndicatorResult, value: float | None, suppressed: bool = False) -> str:
+    """A value of the indicator for people: '1,234', '71%'; a hidden count reads '<5', a
+    hidden rate (its numerator or denominator is a small count) 'hidden (<5)'."""
     limit = result.settings.min_cell if result.settings else 5
-    return format_value(value, result.unit, suppressed=_hidden(result, value, safe), min_cell=limit)
+    if suppressed and not result_counts(result.unit, result.counted_kinds)[0]:
+        return f"hidden (<{limit})"
+    return format_value(value, result.unit, suppressed=suppressed, min_cell=limit)
 
 
 # ----------------------------------------------------------------------------- indicator series
@@ -256,8 +264,7 @@ def headline(result: IndicatorResult, values: pd.DataFrame, safe: bool) -> Headl
         return Headline(result.id, result.name, "–", "", None, result.direction)
     last_year = int(max(list(known["year"]) + list(suppressed["year"])))
     row = totals[totals["year"] == last_year].iloc[0]
-    limit = result.settings.min_cell if result.settings else 5
-    value = format_value(row["value"], result.unit, suppressed=bool(row["suppressed"]), min_cell=limit)
+    value = cell(result, row["value"], bool(row["suppressed"]))
     before = totals[totals["year"] == last_year - 1]
     change = ""
     if not before.empty and not bool(row["suppressed"]) and not bool(before.iloc[0]["suppressed"]):
@@ -267,42 +274,58 @@ def headline(result: IndicatorResult, values: pd.DataFrame, safe: bool) -> Headl
     return Headline(result.id, result.name, value, change, last_year, result.direction)
 
 
-def next_milestone(result: IndicatorResult, after_year: int | None) -> str:
-    """The first milestone after `after_year` not yet met, e.g. '70 by 2025'."""
+def next_milestone(result: IndicatorResult, latest_year: int | None) -> str:
+    """The next milestone after the latest year ('80 (2027)'), else the last one passed
+    with its verdict ('70 (2025) missed')."""
+    if not result.milestones:
+        return "–"
     for m in result.milestones:
-        if after_year is None or m.year > after_year or m.met is None:
-            return f"{format_value(m.target, result.unit)} by {m.year}"
-    return "–"
+        if latest_year is None or m.year > latest_year:
+            return f"{format_value(m.target, result.unit)} ({m.year})"
+    m = result.milestones[-1]
+    verdict = {True: "met", False: "missed", None: "no value"}[m.met]
+    return f"{format_value(m.target, result.unit)} ({m.year}) {verdict}"
 
 
 def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per indicator: pillar, name, latest, baseline, next milestone, target, status,
-    and the share of the base-to-target distance covered (0-100). `values`: each result's
-    privacy.result_values frame, by id."""
+    """One row per indicator: id, pillar, name, latest value, baseline, next milestone,
+    target, status, and the share of the base-to-target distance covered (0-100).
+    `values`: each result's privacy.result_values frame, by id.
+
+    A year is written beside a value only where it differs from the common one, kept in
+    frame.attrs["latest_year"] and ["base_year"] for the column headings."""
+    latest = {r.id: _latest_shown(values.get(r.id)) for r in ev.results}
+    latest_year = max((y for y, _ in latest.values() if y is not None), default=None)
+    base_years = [r.assessment.base_year for r in ev.results if r.assessment and r.assessment.base_year]
+    base_year = max(set(base_years), key=base_years.count) if base_years else None
     rows = []
     for r in ev.results:
         a = r.assessment
-        latest_year, latest = _latest_shown(values.get(r.id))
-        limit = r.settings.min_cell if r.settings else 5
+        year, (value, hidden) = latest[r.id]
         target = r.target
         covered = None
         if a is not None and a.status_to_date is not None:
             covered = max(0.0, min(100.0, a.status_to_date * 100))
         rows.append({
             "id": r.id,
-            "Pillar": PILLAR_NAMES.get(r.pillar, code_label(r.pillar)),
+            "pillar": r.pillar,
             "Indicator": r.name,
-            "Latest": ("" if latest_year is None else
-                       f"{format_value(latest[0], r.unit, latest[1], limit)} ({latest_year})"),
+            "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
             "Baseline": ("–" if a is None or a.base_value is None else
-                         f"{shown_value(r, a.base_value, safe)} ({a.base_year})"),
-            "Next milestone": next_milestone(r, latest_year),
-            "2030 target": "–" if target is None else f"{format_value(target[1], r.unit)} by {target[0]}",
+                         shown_value(r, a.base_value, safe) + _year_note(a.base_year, base_year)),
+            "Next milestone": next_milestone(r, year),
+            "Target": "–" if target is None else format_value(target[1], r.unit) + _year_note(target[0], ev.goal_year),
             "Status": format_status(r.status),
             "Distance covered": covered,
         })
-    return pd.DataFrame(rows, columns=["id", "Pillar", "Indicator", "Latest", "Baseline", "Next milestone",
-                                       "2030 target", "Status", "Distance covered"])
+    frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
+                                        "Target", "Status", "Distance covered"])
+    frame.attrs.update(latest_year=latest_year, base_year=base_year, goal_year=ev.goal_year)
+    return frame
+
+
+def _year_note(year: int | None, common: int | None) -> str:
+    return "" if year is None or year == common else f" ({year})"
 
 
 def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float | None, bool]]:
@@ -332,15 +355,16 @@ def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
         counts = [sum(r.status in members for r in ev.results if r.pillar == p) for p in pillars]
         fig.add_trace(go.Bar(
             y=[PILLAR_NAMES[p] for p in pillars], x=counts, name=name, orientation="h",
-            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "white", "size": 6}},
+            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "rgba(255,255,255,0.55)",
+                                                "size": 7, "fillmode": "overlay"}},
             text=[str(c) if c else "" for c in counts], textposition="inside", insidetextanchor="middle",
             textfont={"color": "white", "size": 14},
             hovertemplate="%{y}: %{x} " + name[2:].lower() + "<extra></extra>"))
     total = status_counts(ev.results)
     on_track = total[STATUS_GROUPS[0][0]]
     years_left = ev.goal_year - latest_year if latest_year else None
-    when = f"{years_left} years to {ev.goal_year}: " if years_left is not None else ""
-    title = f"{when}{on_track} of {len(ev.results)} indicators on track or achieved"
+    when = f" · {years_left} years left" if years_left is not None else ""
+    title = f"{on_track} of {len(ev.results)} on track or achieved{when}"
     fig = _layout(fig, title, "Indicators", "", height=300)
     fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.25})
     fig.update_yaxes(autorange="reversed", rangemode=None)
@@ -390,8 +414,10 @@ def measure_words(measure, segments: dict[str, str]) -> str:
     return text + "."
 
 
-def definition(result: IndicatorResult, segments: dict[str, str]) -> list[tuple[str, str]]:
-    """The indicator's definition from the YAML as (label, words) pairs."""
+def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iterable[str] = ()
+               ) -> list[tuple[str, str]]:
+    """The indicator's definition from the YAML as (label, words) pairs; `in_force`: the
+    names of the column filters in force (parish, sex ...)."""
     ind = result.indicator
     if ind is None:
         return []
@@ -400,11 +426,12 @@ def definition(result: IndicatorResult, segments: dict[str, str]) -> list[tuple[
     if ind.is_ratio:
         rows.append(("Value", "Numerator ÷ denominator" + (f" × {ind.factor:,.0f}" if ind.factor != 1 else "")))
     rows.append(("Unit and direction", f"{AXIS_TITLES.get(ind.unit, ind.unit)}; {DIRECTION_WORDS[ind.direction]}"))
-    applied = {f for names in result.filters_applied.values() for f in names}
-    rows.append(("Dashboard filters it takes",
-                 "years, " + ", ".join(code_label(f).lower() for f in applied) if applied else
-                 "years only (its tables have no parish, sex, age or exploitation column in force)"
-                 if result.filters_applied else "years"))
+    applied = sorted({f for names in result.filters_applied.values() for f in names})
+    ignored = [f for f in in_force if f not in applied]
+    words = "Years" + "".join(f", {code_label(f).lower()}" for f in applied)
+    if ignored:
+        words += "; not " + ", ".join(code_label(f).lower() for f in ignored) + " (its tables have no such column)"
+    rows.append(("Filters in force applied", words))
     if ind.disaggregations:
         rows.append(("Broken down by", ", ".join(code_label(d).lower() for d in ind.disaggregations)))
     if ind.baseline:
@@ -435,7 +462,7 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
             ("Baseline", "–" if a.base_value is None else f"{shown_value(result, a.base_value, safe)} in {a.base_year}"),
             ("Latest", "–" if a.current_value is None else
              f"{shown_value(result, a.current_value, safe)} in {a.current_year}"),
-            (f"Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
+            ("Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
             (f"Projected for {a.target_year}", "–" if a.projected is None else shown_value(result, a.projected, safe)),
             ("Distance covered", "–" if a.status_to_date is None else f"{a.status_to_date:.0%}"),
             ("Yearly change so far", _rate_words(a.rate, a.method_used, unit)),
@@ -469,13 +496,10 @@ def values_table(result: IndicatorResult, values: pd.DataFrame) -> pd.DataFrame:
         "Breakdown": [code_label(d) if d else "Total" for d in values["dim"]],
         "Group": ["" if g is None or (isinstance(g, float) and math.isnan(g)) else code_label(g)
                   for g in values["group"]],
-        "Value": [format_value(v, result.unit, bool(s), limit) for v, s in zip(values["value"], values["suppressed"])],
+        "Value": [cell(result, v, bool(s)) for v, s in zip(values["value"], values["suppressed"])],
     })
     for part in ("numerator", "denominator"):
         if part in values.columns:
-            count = result.counted_kinds.get(part) in ("count", "count_distinct")
-            out[part.capitalize()] = [format_value(v, "count" if count else "usd" if result.indicator and
-                                                   result.indicator.parts[part].expr == "amount_usd" else "count",
-                                                   bool(s), limit)
+            out[part.capitalize()] = [format_value(v, "count", bool(s), limit)
                                       for v, s in zip(values[part], values["suppressed"])]
     return out

@@ -171,3 +171,9 @@ def info(con: Connection) -> dict[str, str]:
         return dict(con.execute("SELECT key, value FROM schema_info").fetchall())
     except duckdb.Error:
         return {}
+
+
+def scratch() -> Connection:
+    """An in-memory connection that may read files (unlike `reader`): the importer loads
+    CSV files with it before checking them. Close it when done."""
+    return duckdb.connect(":memory:")

@@ -15,6 +15,7 @@ import pandas as pd
 from . import db, progress
 from .errors import DatabaseUnusable
 from .indicators import Indicator, IndicatorSet, Issue, Settings
+from .schema import SCHEMA_VERSION
 from .measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
@@ -117,6 +118,9 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
             raise DatabaseUnusable(f"{db_path} is not a CPC Monitor database (it has no schema_info table). "
                                    "Build one with `python -m cpc_monitor init` or `sample`.")
         info = db.info(con)
+        if int(info.get("schema_version", "0") or 0) > SCHEMA_VERSION:
+            raise DatabaseUnusable(f"{db_path} was written by a newer CPC Monitor (schema version "
+                                   f"{info['schema_version']}); update this copy of CPC Monitor to read it.")
         as_of = data_as_of(con, tables)
         results = []
         ranges: dict[str, tuple] = {}

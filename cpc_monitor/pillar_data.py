@@ -111,6 +111,20 @@ def shown(frames: dict[str, pd.DataFrame], min_cell: int, safe: bool) -> dict[st
     return out
 
 
+def download_table(name: str, frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """A frame as downloads give it: ALWAYS suppressed, hidden counts written "<min_cell>",
+    hidden rates and figures left blank, totals named 'total'."""
+    rule = PRIVACY.get(name, Privacy(True))
+    out = shown({name: frame}, min_cell, True)[name]
+    hidden = out["suppressed"].astype(bool)
+    for column in (["value"] if rule.value_is_count else []) + list(rule.counted):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~hidden, f"<{min_cell}")
+    if "dim" in out.columns:
+        out["dim"] = out["dim"].replace("", "total")
+    return out
+
+
 # --------------------------------------------------------------------- sources
 
 

@@ -157,9 +157,10 @@ VICTIM_LAG_DAYS = (0, 45)  # days from opening a case to identifying a victim in
 # All potential and confirmed victims referred in the 2025 report [S17]; the NRM from 2021 [S9][S10].
 REFERRED_SHARE = {("child", "confirmed"): (0.75, 0.95), ("child", "suspected"): (0.40, 0.70),
                   ("adult", "confirmed"): (0.60, 0.60), ("adult", "suspected"): (0.25, 0.25)}
-# Mean days to referral of children: ~12 before the NRM, 6 in its first year, 2.5 once launched
+# Mean days to referral of children: 15 before the NRM, 6 in its first year, 1.5 once launched
 # (formally launched for children in the 2022 report period [S10]); adults 10 throughout.
-CHILD_REFERRAL_MEAN_DAYS = {NRM_YEAR - 1: 12.0, NRM_YEAR: 6.0, LAST_YEAR: 2.5}
+# About 18% of children are referred within 2 days before the NRM, 86% once it runs (assumption).
+CHILD_REFERRAL_MEAN_DAYS = {NRM_YEAR - 1: 15.0, NRM_YEAR: 6.0, LAST_YEAR: 1.5}
 ADULT_REFERRAL_MEAN_DAYS = 10.0
 # Care providers: CPFSA for children; the VSD screened children from January 2022 [S39].
 CHILD_CARE_WEIGHTS: dict[int, dict[str, float]] = {
@@ -212,7 +213,7 @@ CPC_AWARDS_START, CPC_END = date(2018, 10, 1), date(2023, 5, 31)
 TRAINING_PARTNER = {"police": "warnath", "prosecutors": "warnath", "judiciary": "warnath",
                     "social_workers": "winrock", "health": "winrock", "educators": "winrock",
                     "labour_inspectors": "iom", "other": "goj"}
-CPC_PARTNER_SHARE = 0.75  # of trainings in the CPC years run by the audience's partner; the rest goj
+CPC_PARTNER_SHARE = 0.85  # of trainings in the CPC years run by the audience's partner; the rest goj
 # Audiences: mostly police before the CPC (563 police trained by 2016 [S49]); care, schools and
 # justice during it (trauma-informed care, VSD staff [S39][S41]).
 AUDIENCE_WEIGHTS: dict[int, dict[str, float]] = {

@@ -10,7 +10,8 @@ from datetime import date
 
 from . import codes
 
-# Bump when a table or column changes; `migrate` brings older files up to date.
+# Stored in schema_info. Bump when a table or column changes, so that a later version can tell
+# which files to migrate, and this version refuses files written by a newer one.
 SCHEMA_VERSION = 1
 
 

@@ -100,13 +100,13 @@ def sidebar_filters() -> tuple[Filters, bool]:
     with st.sidebar:
         st.markdown("**Filters**")
         if first is not None and last is not None and first < last:
-            chosen = st.slider("Years", first, last, (first, last), key="filter_years", persist_state="session")
+            chosen = st.slider("Years", first, last, (first, last), key="filter_years")
             year_from = chosen[0] if chosen[0] > first else None
             year_to = chosen[1] if chosen[1] < last else None
         picked = {name: tuple(st.multiselect(text, options, format_func=label, placeholder=placeholder,
-                                             key=f"filter_{name}", persist_state="session"))
+                                             key=f"filter_{name}"))
                   for name, (text, placeholder, options) in _CHOICES.items()}
-        safe = st.toggle("Presentation-safe numbers", key=SAFE_KEY, persist_state="session",
+        safe = st.toggle("Presentation-safe numbers", key=SAFE_KEY,
                          help="Hide counts from 1 to 4 (shown as \"<5\") and leave them out of charts, "
                               "for screens others can see. Downloads are always suppressed.")
     return Filters(year_from=year_from, year_to=year_to, **picked), safe

@@ -1,0 +1,156 @@
+"""A map of Jamaica's 14 parishes that draws with no internet: a tile grid laid out roughly
+as the parishes lie on the island (plotly's geo base maps come from a CDN and draw blank
+offline, stack.md). Each tile is shaded by its figure on a sequential, colour-blind-safe
+scale with a colour bar, the figure is written in the tile ("<5" where suppressed), and
+each child-friendly space is a marker in its parish's tile. Returns a figure; no Streamlit."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from .charts import FONT
+from .formatting import format_value
+
+# (column, row) of each parish's tile, west to east, north coast in row 0, south coast in
+# row 1, Kingston below St Andrew on the south coast.
+TILES: dict[str, tuple[int, int]] = {
+    "Hanover": (0, 0), "St James": (1, 0), "Trelawny": (2, 0), "St Ann": (3, 0), "St Mary": (4, 0),
+    "Portland": (5, 0),
+    "Westmoreland": (0, 1), "St Elizabeth": (1, 1), "Manchester": (2, 1), "Clarendon": (3, 1),
+    "St Catherine": (4, 1), "St Andrew": (5, 1), "St Thomas": (6, 1),
+    "Kingston": (5, 2),
+}
+# ColorBrewer Blues (sequential, readable with any colour vision, prints in grey).
+SCALE = [[0.0, "#F0F6FB"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
+HIDDEN_FILL = "#D5DAE0"  # a suppressed figure: neutral grey with "<5"
+ABSENT_FILL = "#F7F8FA"  # a parish outside the filter
+EDGE = "#FFFFFF"
+SPACE_COLOUR = "#D55E00"  # Okabe-Ito vermillion: stands out on every blue
+TEXT_DARK, TEXT_LIGHT = "#1C2733", "#FFFFFF"
+GAP = 0.04  # the white gap around each tile, in tile widths
+MAP_HEIGHT = 430  # px: three rows of tiles, the title and the legend
+
+
+def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_label: str,
+               min_cell: int = 5) -> go.Figure:
+    """The tile map. `values`: parish, value[, suppressed] (parishes missing are outside the
+    filter); `spaces`: space_id, name, parish, operator, opened_date[, closed_date]."""
+    figures = _figures(values)
+    known = [v for v, hidden in figures.values() if v is not None and not hidden]
+    top = max(known) if known and max(known) > 0 else 1.0
+    fig = go.Figure()
+    annotations = []
+    hover_x, hover_y, hover_text = [], [], []
+    for parish, (col, row) in TILES.items():
+        value, hidden = figures.get(parish, (None, False))
+        absent = parish not in figures
+        if absent:
+            fill, shown, ink = ABSENT_FILL, "–", "#6B7785"
+        elif hidden:
+            fill, shown, ink = HIDDEN_FILL, f"<{min_cell}", TEXT_DARK
+        else:
+            level = (value or 0) / top
+            fill = sample_colorscale(SCALE, [min(max(level, 0.0), 1.0)])[0]
+            shown, ink = format_value(value, "count"), TEXT_LIGHT if level > 0.45 else TEXT_DARK
+        fig.add_shape(type="rect", x0=col + GAP, x1=col + 1 - GAP, y0=row + GAP, y1=row + 1 - GAP,
+                      fillcolor=fill, line={"color": "#AEB7C2" if absent else fill, "width": 1},
+                      layer="below", name=parish)
+        annotations.append({"x": col + 0.5, "y": row + 0.36, "xref": "x", "yref": "y", "showarrow": False,
+                            "text": f"{parish}<br><span style='font-size:20px'><b>{shown}</b></span>",
+                            "font": {"color": ink, "size": 13}, "align": "center", "name": parish})
+        hover_x.append(col + 0.5)
+        hover_y.append(row + 0.5)
+        state = "not in the filter" if absent else shown
+        hover_text.append(f"<b>{parish}</b><br>{value_label}: {state}")
+    fig.add_trace(go.Scatter(x=hover_x, y=hover_y, mode="markers", marker={"size": 40, "opacity": 0},
+                             hovertemplate="%{text}<extra></extra>", text=hover_text, showlegend=False,
+                             name="parishes"))
+    _add_spaces(fig, spaces)
+    fig.add_trace(go.Scatter(  # the colour bar: a marker no one sees
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="scale",
+        marker={"color": [0, top], "cmin": 0, "cmax": top, "colorscale": SCALE, "showscale": True,
+                "colorbar": {"title": {"text": value_label, "side": "right"}, "thickness": 14, "len": 0.85,
+                             "outlinewidth": 0, "tickformat": ",d" if top >= 5 else ",.1f"}}))
+    if any(hidden for _, hidden in figures.values()):
+        _legend_square(fig, HIDDEN_FILL, f"Fewer than {min_cell} (hidden)")
+    if len(figures) < len(TILES):
+        _legend_square(fig, ABSENT_FILL, "Not in the parish filter")
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        font={"family": FONT, "size": 13, "color": TEXT_DARK}, annotations=annotations,
+        height=MAP_HEIGHT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        plot_bgcolor="white", paper_bgcolor="white", hovermode="closest", hoverdistance=60,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "title": None})
+    width = max(c for c, _ in TILES.values()) + 1
+    height = max(r for _, r in TILES.values()) + 1
+    fig.update_xaxes(range=[-0.05, width + 0.05], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[height + 0.05, -0.05], visible=False, fixedrange=True)
+    return fig
+
+
+def _figures(values: pd.DataFrame) -> dict[str, tuple[float | None, bool]]:
+    """parish -> (value, suppressed) for the parishes in `values`."""
+    out = {}
+    for row in values.itertuples(index=False):
+        parish = getattr(row, "parish")
+        if parish not in TILES:
+            continue
+        value = getattr(row, "value")
+        value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+        hidden = bool(getattr(row, "suppressed", False))
+        out[parish] = (value, hidden or value is None)
+    return out
+
+
+def _add_spaces(fig: go.Figure, spaces: pd.DataFrame) -> None:
+    """One marker per child-friendly space, side by side along the bottom of its parish's tile."""
+    xs, ys, text = [], [], []
+    for parish, group in spaces.groupby("parish", sort=False):
+        if parish not in TILES:
+            continue
+        col, row = TILES[parish]
+        n = len(group)
+        step = min(0.14, 0.8 / max(n, 1))
+        for i, space in enumerate(group.itertuples(index=False)):
+            xs.append(col + 0.5 + (i - (n - 1) / 2) * step)
+            ys.append(row + 0.8)
+            text.append(_space_hover(space))
+    if xs:
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="markers", name="Child-friendly space", text=text,
+            hovertemplate="%{text}<extra></extra>",
+            marker={"symbol": "diamond", "size": 13, "color": SPACE_COLOUR, "line": {"color": "white", "width": 1.5}}))
+
+
+def _space_hover(space) -> str:
+    """Name, operator and opening date of one space, for its marker's hover."""
+    name = getattr(space, "name", None) or getattr(space, "space_id", "")
+    operator = OPERATOR_NAMES.get(getattr(space, "operator", None) or "", getattr(space, "operator", None) or "–")
+    opened = getattr(space, "opened_date", None)
+    closed = getattr(space, "closed_date", None)
+    lines = [f"<b>{name}</b>", f"Operator: {operator}", f"Opened: {_day(opened)}"]
+    if closed is not None and not pd.isna(closed):
+        lines.append(f"Closed: {_day(closed)}")
+    return "<br>".join(lines)
+
+
+# Operators of child-friendly spaces, as people know them.
+OPERATOR_NAMES = {"jcf": "Jamaica Constabulary Force", "indecom": "INDECOM",
+                  "moj_vsd": "Ministry of Justice, Victim Services Division", "cpfsa": "CPFSA",
+                  "other": "Other"}
+
+
+def _day(value) -> str:
+    if value is None or pd.isna(value):
+        return "not recorded"
+    day = pd.Timestamp(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+def _legend_square(fig: go.Figure, colour: str, name: str) -> None:
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                             marker={"symbol": "square", "size": 14, "color": colour,
+                                     "line": {"color": "#AEB7C2", "width": 1}}))

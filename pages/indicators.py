@@ -1,0 +1,55 @@
+"""Indicator explorer: one indicator's definition, series, status and breakdowns."""
+import streamlit as st
+
+from cpc_monitor import charts, privacy, ui
+from cpc_monitor.formatting import format_status
+
+CHART_CONFIG = {"displayModeBar": False}
+
+filters, safe = ui.current_filters()
+ev = ui.evaluation(filters)
+header = st.container()
+result = ui.indicator_selector(ev)
+tables = sorted({m.table for m in result.indicator.parts.values()}) if result and result.indicator else []
+with header:
+    ui.page_header("Indicator explorer", tables or ["indicators.yaml"])
+
+if result is None:
+    st.info("The indicator file has no indicators yet. Add one to indicators.yaml.")
+    st.stop()
+
+if result.status == "error":
+    st.error(f"**{format_status('error')}**: {result.name} ({result.id}) could not be evaluated.\n\n"
+             + "\n".join(f"- {e}" for e in result.errors)
+             + "\n\nFix the indicator file and reload; the other indicators keep working.")
+    st.stop()
+
+values = privacy.result_values(result, safe)
+chart_col, status_col = st.columns([3, 2], gap="medium")
+chart_col.plotly_chart(charts.series_chart(result, values, safe), config=CHART_CONFIG, key="series")
+with status_col:
+    st.markdown(f"#### {format_status(result.status)}")
+    st.markdown(charts.explanation(result, safe))
+    st.dataframe(charts.status_figures(result, safe), hide_index=True, width="stretch",
+                 column_config={"Figure": st.column_config.TextColumn(width="medium")})
+for note in result.notes:
+    st.caption(note)
+
+with st.expander("Definition: what is counted, from which table, with which filters", expanded=True):
+    st.markdown("\n".join(f"- **{name}**: {words}"
+                          for name, words in charts.definition(result, ui.segments(), filters.column_values())))
+
+dims = [d for d in dict.fromkeys(values["dim"]) if d] if not values.empty else []
+if dims:
+    st.markdown("##### Breakdowns")
+    for start in range(0, len(dims), 2):
+        for column, dim in zip(st.columns(2, gap="medium"), dims[start:start + 2]):
+            column.plotly_chart(charts.breakdown_chart(values, dim, result.unit), config=CHART_CONFIG,
+                                key=f"breakdown_{dim}")
+
+st.markdown("##### The data")
+if safe and values["suppressed"].any():
+    st.caption(f"Counts below {result.settings.min_cell} are shown as \"<{result.settings.min_cell}\" "
+               "and left out of the charts (presentation-safe numbers).")
+st.dataframe(charts.values_table(result, values), hide_index=True, height=300)
+ui.download_result_csv(result)
