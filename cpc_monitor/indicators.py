@@ -317,11 +317,27 @@ def _check_indicator(raw: Any, position: int, header: IndicatorFile, loaded: yam
     try:
         ind = Indicator.model_validate(raw)
     except ValidationError as exc:
-        return _issues_from(exc, Indicator, base, loaded, name, ind_id)
+        found = _issues_from(exc, Indicator, base, loaded, name, ind_id)
+        targets = _TargetsOnly.model_construct(id=ind_id or "", direction="monitor", baseline=None, targets=[])
+        try:  # the targets' own rules still apply while other keys are broken
+            targets = _TargetsOnly.model_validate({"id": ind_id or "", "direction": "monitor", "baseline": None,
+                                                   "targets": raw.get("targets", [])})
+        except ValidationError:
+            pass
+        return found + _check_targets(targets, header, base, loaded, name)
     return _check_targets(ind, header, base, loaded, name)
 
 
-def _check_targets(ind: Indicator, header: IndicatorFile, base: tuple, loaded: yamlfile.LoadedYaml,
+class _TargetsOnly(BaseModel):
+    """The parts of an indicator the target rules need, for one whose other keys are broken."""
+
+    id: str
+    direction: str
+    baseline: Target | None
+    targets: list[Target]
+
+
+def _check_targets(ind: Indicator | _TargetsOnly, header: IndicatorFile, base: tuple, loaded: yamlfile.LoadedYaml,
                    name: str) -> list[Issue]:
     """Targets in year order, not after the goal year, and not against the direction."""
     out: list[Issue] = []
