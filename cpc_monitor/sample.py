@@ -462,7 +462,7 @@ def _insert_cases(con: db.Connection, replicas: str) -> None:
       SELECT *, rnd_day(year, k, 'cases.opened') AS opened_date,
              rnd(k, 'cases.parish') AS u_parish, rnd(k, 'cases.source') AS u_source,
              rnd(k, 'cases.type') AS u_type, rnd(k, 'cases.status') AS u_status,
-             rnd_int(k, 'cases.close', {CASE_CLOSE_DAYS[0]}, {CASE_CLOSE_DAYS[1]}) AS close_days,
+             opened_date + rnd_int(k, 'cases.close', {CASE_CLOSE_DAYS[0]}, {CASE_CLOSE_DAYS[1]}) AS closes_on,
              -- the year's prosecuted cases are the first `prosecuted` in a seeded shuffle of the
              -- cases opened by September, so that every charge falls in the same year
              row_number() OVER (PARTITION BY year, rep ORDER BY month(opened_date) > 9, rnd(k, 'cases.prosecuted'), i)
@@ -475,14 +475,17 @@ def _insert_cases(con: db.Connection, replicas: str) -> None:
              {_pick_by_year('u_source', 'year', REFERRAL_SOURCE_WEIGHTS)} AS referral_source,
              {_pick_by_year('u_type', 'year', CASE_TYPE_WEIGHTS)} AS exploitation_type,
              CASE WHEN prosecution_rank <= prosecuted THEN 'referred_for_prosecution'
-                  ELSE {_pick_by_year('u_status', 'year', CASE_STATUS_WEIGHTS)} END AS status,
+                  ELSE {_pick_by_year('u_status', 'year', CASE_STATUS_WEIGHTS)} END AS drawn_status,
              row_number() OVER (PARTITION BY year, rep ORDER BY opened_date, i) AS seq
       FROM draws
     )
     SELECT *,
            'JCF-' || year || '-' || lpad(seq::VARCHAR, 6, '0') || id_suffix(rep) AS case_id,
-           CASE WHEN status IN ('closed', 'unfounded')
-                THEN least(opened_date + close_days, DATE '{DATA_END}') END AS closed_date,
+           -- a case that would close after the data ends is still open
+           CASE WHEN drawn_status IN ('closed', 'unfounded') AND closes_on > DATE '{DATA_END}' THEN 'open'
+                ELSE drawn_status END AS status,
+           CASE WHEN drawn_status IN ('closed', 'unfounded') AND closes_on <= DATE '{DATA_END}'
+                THEN closes_on END AS closed_date,
            -- numbers the cases of each type, so victims can pick a case of their own type
            row_number() OVER (PARTITION BY year, rep, exploitation_type ORDER BY seq) AS type_seq
     FROM coded
@@ -520,7 +523,6 @@ def _insert_victims(con: db.Connection, replicas: str) -> None:
     draws AS (
       SELECT *, rnd(k, 'victims.profile') AS u_profile, rnd(k, 'victims.nationality') AS u_nationality,
              rnd(k, 'victims.age') AS u_age, rnd(k, 'victims.link') AS u_link, rnd(k, 'victims.case') AS u_case,
-             rnd_int(k, 'victims.lag', {VICTIM_LAG_DAYS[0]}, {VICTIM_LAG_DAYS[1]}) AS lag_days,
              rnd(k, 'victims.source') AS u_source, rnd(k, 'victims.parish') AS u_parish,
              rnd(k, 'victims.referred') AS u_referred, rnd(k, 'victims.referral_days') AS u_days,
              rnd(k, 'victims.care') AS u_care
@@ -549,7 +551,10 @@ def _insert_victims(con: db.Connection, replicas: str) -> None:
     dated AS (
       SELECT *,
              CASE WHEN case_id IS NULL THEN rnd_day(year, k, 'victims.identified')
-                  ELSE least(case_opened + lag_days, make_date(year, 12, 31)) END AS identified_date,
+                  -- within the case's year, so the yearly victim counts hold
+                  ELSE case_opened + rnd_int(k, 'victims.lag', {VICTIM_LAG_DAYS[0]},
+                                             least({VICTIM_LAG_DAYS[1]}, make_date(year, 12, 31) - case_opened))
+             END AS identified_date,
              coalesce(case_source, {_pick_by_year('u_source', 'year', REFERRAL_SOURCE_WEIGHTS)}) AS identified_by,
              coalesce(case_parish, {_pick('u_parish', PARISH_WEIGHTS)}) AS parish
       FROM linked

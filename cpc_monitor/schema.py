@@ -37,7 +37,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     date_column: str | None = None  # the event date of the row, for timeliness and years
-    event: bool = True  # event tables are filled by imports; reference tables by `init`
+    event: bool = True  # filled by imports (and carries import_batch); False: written by `init` only
     # Date pairs that must be in order: (earlier, later).
     ordered_dates: tuple[tuple[str, str], ...] = ()
     extra_checks: tuple[str, ...] = field(default=())  # table-level CHECKs (SQL)
@@ -152,7 +152,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         extra_checks=("female_participants IS NULL OR female_participants <= participants",)),
 )}
 
-# Tables whose rows other rows point to: replacing them must not orphan those rows.
+# Tables that imports fill (the spaces too: new ones open); `init` fills the others.
 EVENT_TABLES = tuple(t for t, spec in TABLES.items() if spec.event)
 
 # The derived view's columns (data-model.md), for validation of indicators over it.
