@@ -93,8 +93,10 @@ def rebuild(path: str | os.PathLike, *, start_empty: bool = False, keep_backup: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(path):
+        # Holding the lock, no other writer is at work: copies left by a killed one are stale.
+        for stale in path.parent.glob(f"{path.name}.new-*"):
+            _remove(stale)
         new = path.with_name(f"{path.name}.new-{os.getpid()}")
-        _remove(new)
         if path.exists() and not start_empty:
             shutil.copyfile(path, new)
         con = duckdb.connect(str(new))

@@ -99,12 +99,11 @@ def decide(db_path: str | os.PathLike, kept: str, other: str, decision: str, who
         if missing:
             raise DecisionError(f"there is no victim {' or '.join(repr(m) for m in missing)} in {db_path}; "
                                 "check the ids (`python -m cpc_monitor duplicates` lists the pairs).")
-        earlier = found[kept] <= found[other]
-        if decision == "same_person" and not earlier:
+        if decision == "same_person" and found[other] < found[kept]:
             raise DecisionError(f"{other} was identified before {kept} ({found[other]} against {found[kept]}); the "
                                 f"earlier record is the one kept: decide {other} {kept} same_person.")
-        if not earlier:  # "different" is stored in the same order as the pair list shows it
-            kept, other = other, kept
+        if decision == "different" and (found[other], other) < (found[kept], kept):
+            kept, other = other, kept  # stored in the order the pair list shows
         prior = _existing(con, kept, other)
         if prior is not None:
             raise DecisionError(f"{prior[0]} and {prior[1]} were already marked {prior[2]} on "
@@ -136,6 +135,7 @@ def undo(db_path: str | os.PathLike, kept: str, other: str, who: str | None = No
 
 
 def _existing(con: db.Connection, a: str, b: str) -> tuple | None:
-    return con.execute("SELECT kept_victim_id, other_victim_id, decision, decided_at, decided_by "
+    rows = con.execute("SELECT kept_victim_id, other_victim_id, decision, decided_at, decided_by "
                        "FROM duplicate_decisions WHERE (kept_victim_id = ? AND other_victim_id = ?) "
-                       "OR (kept_victim_id = ? AND other_victim_id = ?)", [a, b, b, a]).fetchone()
+                       "OR (kept_victim_id = ? AND other_victim_id = ?)", [a, b, b, a]).fetchall()
+    return rows[0] if rows else None

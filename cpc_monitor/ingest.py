@@ -20,6 +20,7 @@ import re
 import tempfile
 import uuid
 import zipfile
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ class SourceFile:
     # CSV: rows the reader skipped (blank or unreadable lines); XLSX: the sheet row of each record.
     skipped_rows: list[int] = field(default_factory=list)
     sheet_rows: list[int] | None = None
+    unnamed: list[int] = field(default_factory=list)  # columns with no name: an error only if they hold values
 
     @property
     def kind(self) -> str:
@@ -112,13 +114,16 @@ class SourceFile:
         """The spreadsheet row of the `record`-th data row read (0-based)."""
         if self.sheet_rows is not None:
             return self.sheet_rows[record]
-        row = record + 2
-        for skipped in self.skipped_rows:  # sorted: each skipped row before it pushes it down
-            if skipped <= row:
-                row += 1
+        # The smallest row r >= 2 with record + 1 rows in 2..r that were read (not skipped).
+        skipped, before = self.skipped_rows, bisect_left(self.skipped_rows, 2)
+        low, high = record + 2, record + 2 + len(skipped)
+        while low < high:
+            mid = (low + high) // 2
+            if (mid - 1) - (bisect_right(skipped, mid) - before) >= record + 1:
+                high = mid
             else:
-                break
-        return row
+                low = mid + 1
+        return low
 
     def problem(self, message: str, row: int | None = None, column: str | None = None,
                 value: str | None = None, severity: str = "error") -> None:
@@ -254,7 +259,8 @@ def rule_checks(spec: Table, today: date) -> list[Rule]:
 def _reference_rule(col: Column) -> Rule:
     parent, key = col.references.split(".")  # type: ignore[union-attr]
     c = col.name
-    condition = f"{c} NOT IN (SELECT {key} FROM {parent} WHERE {key} IS NOT NULL)"
+    # The NULL test matters: in SQL, NULL NOT IN (an empty set) is true.
+    condition = f"{c} IS NOT NULL AND {c} NOT IN (SELECT {key} FROM {parent} WHERE {key} IS NOT NULL)"
     if parent == "parishes":
         return Rule(c, f"{c} is a parish", condition, _code_message(c, codes.PARISHES, what="a parish"))
     empty = "" if col.required else f", or leave {c} empty"
@@ -348,6 +354,13 @@ def _inspect_csv(src: SourceFile) -> None:
                 src.skipped_rows.append(seen + 1)
             lines_before += chunk.count(b"\n")
             tail = chunk[-2:]
+        if bad_line is None and src.size:
+            try:
+                decoder.decode(b"", final=True)  # a character cut off at the very end
+            except UnicodeDecodeError:
+                bad_line = lines_before + 1
+                src.problem(f"the file is not UTF-8 text (its last character is cut off on line {bad_line}); "
+                            f"{_SAVE_AS_CSV}.", row=bad_line)
     src.sha256 = digest.hexdigest()
     if src.size == 0:
         src.problem("the file is empty; it needs a first row naming the columns and one row per record.")
@@ -357,8 +370,13 @@ def _inspect_csv(src: SourceFile) -> None:
         src.readable = False
         return
     text = first.decode("utf-8", errors="replace").lstrip("\ufeff")
-    line = text.split("\n", 1)[0].rstrip("\r")
-    src.header = [name.strip() for name in next(csv.reader([line]), [])]
+    line = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
+    try:
+        src.header = [name.strip() for name in next(csv.reader([line]), [])]
+    except csv.Error as exc:
+        src.problem(f"the first row cannot be read as column names ({exc}); {_SAVE_AS_CSV}.", row=1)
+        src.readable = False
+        return
     if len(src.header) == 1 and (";" in line or "\t" in line):
         sep = "';'" if ";" in line else "tabs"
         src.problem(f"the first row is separated by {sep}, not commas; {_SAVE_AS_CSV}.", row=1)
@@ -472,9 +490,8 @@ def _check_header(src: SourceFile, spec: Table) -> None:
         return
     seen: dict[str, int] = {}
     for j, name in enumerate(src.header):
-        where = f"column {_letter(j)}"
         if not name:
-            src.problem(f"{where} has no name in the first row; name it or delete the column.", row=1)
+            src.unnamed.append(j)
         elif name in seen:
             src.problem(f"the column '{name}' appears twice in the first row ({_letter(seen[name])} and "
                         f"{_letter(j)}); keep one.", row=1, column=name)
@@ -550,7 +567,7 @@ class _Run:
 
     `cpc_clean` holds every value as trimmed text (empty -> NULL) beside its typed value
     `<column>__v`; the view `cpc_typed` shows the typed values under the columns' own names,
-    which is what the rules and the insert read."""
+    which is what the rules and the insert read, and the text as written as `<column>__text`."""
 
     def __init__(self, con: db.Connection, spec: Table, files: list[SourceFile], mode: str, today: date) -> None:
         self.con, self.spec, self.files, self.mode, self.today = con, spec, files, mode, today
@@ -567,7 +584,13 @@ class _Run:
                 (self._load_csv if src.kind == ".csv" else self._load_xlsx)(src, i)
             if not src.readable:
                 continue
-            src.rows = self.con.execute(f"SELECT count(*) FROM cpc_raw_{i}").fetchone()[0]
+            src.rows = self.con.execute(f"SELECT count(*) FROM cpc_raw_{i}").fetchall()[0][0]
+            for j in src.unnamed:
+                used = self.con.execute(f"SELECT min(rowid) FROM cpc_raw_{i} "
+                                        f"WHERE NULLIF(trim(c{j}, {_TRIM}), '') IS NOT NULL").fetchall()[0][0]
+                if used is not None:
+                    src.problem(f"column {_letter(j)} has no name in the first row but holds values (the first "
+                                f"in row {src.row_of(used)}); name it or delete the column.", row=1)
             if src.rows == 0 and not any(p.row and p.row > 1 for p in src.problems):
                 src.problem("the file has a header but no data rows; add the records below the first row.")
             position = {name: j for j, name in reversed(list(enumerate(src.header)))}
@@ -580,7 +603,8 @@ class _Run:
         typed = "".join(f", {_typed_sql(c)} AS {c.name}__v" for c in self.spec.columns if c.type != "TEXT")
         self.con.execute(f"CREATE TEMP TABLE cpc_clean AS SELECT *{typed} FROM ({' UNION ALL '.join(selects)})")
         plain = ", ".join(c.name if c.type == "TEXT" else f"{c.name}__v AS {c.name}" for c in self.spec.columns)
-        self.con.execute(f"CREATE TEMP VIEW cpc_typed AS SELECT _file, _rec, {plain} FROM cpc_clean")
+        text = ", ".join(f"{c.name} AS {c.name}__text" for c in self.spec.columns)
+        self.con.execute(f"CREATE TEMP VIEW cpc_typed AS SELECT _file, _rec, {plain}, {text} FROM cpc_clean")
 
     def _load_csv(self, src: SourceFile, i: int) -> None:
         """Read a CSV file as text with DuckDB's reader; unreadable lines become problems."""
@@ -640,7 +664,9 @@ class _Run:
         checks = [(r, "cpc_clean") for r in _format_checks(self.spec, lacking)]
         checks += [(r, "cpc_typed") for r in rule_checks(self.spec, self.today)]
         key = self.key
-        selects = [f"SELECT {n} AS check_id, _file, _rec, CAST({r.column or key} AS VARCHAR) AS value, "
+        # The value is shown as written: cpc_typed keeps each column's text as <column>__text.
+        selects = [f"SELECT {n} AS check_id, _file, _rec, "
+                   f"{r.column or key}{'__text' if relation == 'cpc_typed' else ''} AS value, "
                    f"CAST({r.detail} AS VARCHAR) AS detail FROM {relation} WHERE {r.condition}"
                    for n, (r, relation) in enumerate(checks)]
         repeated, present = len(checks), len(checks) + 1
@@ -754,7 +780,7 @@ def _check(con: db.Connection, report: ImportReport, today: date) -> _Run:
                                f"(missing: {', '.join(missing)}); build a database with `python -m cpc_monitor init`.")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")  # rowid follows the file's order: row numbers rely on it
-    report.rows_before = con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+    report.rows_before = con.execute(f"SELECT count(*) FROM {spec.name}").fetchall()[0][0]
     run = _Run(con, spec, report.files, report.mode, today)
     run.stage()
     found = run.problems()
@@ -941,8 +967,10 @@ def restore(db_path: str | os.PathLike, backup: str | os.PathLike, *, who: str |
     the backup used. Example: restore("data/cpc.duckdb", "cpc-1735689600000000000.duckdb")"""
     db_path = Path(db_path)
     kept = db.list_backups(db_path)
-    chosen = next((p for p in kept if p.name == Path(backup).name
-                   and (Path(backup).name == str(backup) or p.resolve() == Path(backup).resolve())), None)
+    wanted = Path(backup)
+    # A bare name is looked up among the backups; a path must be one of them, not any file.
+    chosen = next((p for p in kept if (p.name == str(backup) if wanted.name == str(backup)
+                                       else p.resolve() == wanted.resolve())), None)
     if chosen is None:
         names = ", ".join(p.name for p in kept) or "none yet"
         raise BackupNotFound(f"'{backup}' is not a backup of {db_path}; backups: {names}. "
@@ -952,7 +980,7 @@ def restore(db_path: str | os.PathLike, backup: str | os.PathLike, *, who: str |
         if "schema_info" not in db.table_columns(con):
             raise DatabaseUnusable(f"the backup {chosen.name} is not a CPC Monitor database.")
     with db.rebuild(db_path, start_empty=True) as con:
-        target = con.execute("SELECT current_database()").fetchone()[0]
+        target = con.execute("SELECT current_database()").fetchall()[0][0]
         con.execute(f"ATTACH '{_sql_text(str(chosen))}' AS cpc_backup (READ_ONLY)")
         con.execute(f'COPY FROM DATABASE cpc_backup TO "{target}"')
         con.execute("DETACH cpc_backup")

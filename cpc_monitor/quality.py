@@ -34,6 +34,9 @@ OUTLIER_Z = 3.5
 MEAN_AD_SCALE = 1.253314
 # Fewer months than this give no flags: a spread from a handful of points is not a baseline.
 MIN_MONTHS = 6
+# Monthly counts are small: the spread is never taken below the chance (Poisson) variation of
+# the median count, sqrt(max(median, 1)), so 3 cases in a month that usually has 0 or 1 is
+# not an outlier, while 30 is.
 
 
 @dataclass
@@ -143,7 +146,8 @@ def monthly_counts(con: db.Connection, table: str) -> pd.DataFrame:
     for (by, group), part in raw.groupby(["by", "group"], sort=False):
         months = pd.date_range(pd.Timestamp(part["month"].min()), pd.Timestamp(part["month"].max()), freq="MS")
         series = part.assign(month=pd.to_datetime(part["month"])).set_index("month")["rows"].reindex(months, fill_value=0)
-        z = modified_z(series.to_numpy(dtype="float64"))
+        counts = series.to_numpy(dtype="float64")
+        z = modified_z(counts, min_spread=float(np.sqrt(max(np.median(counts), 1.0))))
         frames.append(pd.DataFrame({"table": table, "by": by, "group": group, "month": months.date,
                                     "rows": series.to_numpy(dtype="int64"), "z": z,
                                     "outlier": (np.abs(z) > OUTLIER_Z) if len(z) >= MIN_MONTHS else False}))
@@ -152,21 +156,19 @@ def monthly_counts(con: db.Connection, table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def modified_z(values: np.ndarray | list[float]) -> np.ndarray:
-    """Modified z-score of each value: 0.6745 * (x - median) / MAD, or, when MAD is 0,
-    (x - median) / (1.253314 * mean absolute deviation); all 0 when every value is equal."""
+def modified_z(values: np.ndarray | list[float], min_spread: float = 0.0) -> np.ndarray:
+    """Modified z-score of each value: 0.6745 * (x - median) / MAD, that is (x - median) / spread
+    with spread = MAD / 0.6745; when MAD is 0, spread = 1.253314 * mean absolute deviation.
+    The spread is never below `min_spread`; all 0 when every value is equal and no floor is set."""
     x = np.asarray(values, dtype="float64")
     if x.size == 0:
         return x
     median = np.median(x)
     deviation = np.abs(x - median)
     mad = np.median(deviation)
-    if mad > 0:
-        return Z_SCALE * (x - median) / mad
-    mean_ad = deviation.mean()
-    if mean_ad > 0:
-        return (x - median) / (MEAN_AD_SCALE * mean_ad)
-    return np.zeros_like(x)
+    spread = mad / Z_SCALE if mad > 0 else MEAN_AD_SCALE * deviation.mean()
+    spread = max(spread, min_spread)
+    return (x - median) / spread if spread > 0 else np.zeros_like(x)
 
 
 def duplicate_counts(con: db.Connection) -> pd.DataFrame:
