@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 # Less padding than Streamlit's default, so that at 1280x720 the overview's pillars and
 # headline fit on the first screen (look.md).
 STYLE = """<style>
-[data-testid="stMainBlockContainer"] { padding: 2.2rem 2rem 3rem 2rem; }
+[data-testid="stMainBlockContainer"] { padding: 3.6rem 2rem 3rem 2rem; }
 </style>"""
 # Page file -> its title in the navigation, in order; the first is the default.
 PAGES = {

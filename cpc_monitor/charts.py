@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from . import progress
 from .engine import ERROR, Evaluation, IndicatorResult
-from .formatting import STATUS_LABELS, format_change, format_status, format_value, is_missing
+from .formatting import format_change, format_status, format_value, is_missing
 from .privacy import is_small, result_counts
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
@@ -40,31 +40,61 @@ PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "preve
 # Axis titles by unit.
 AXIS_TITLES = {"count": "Number in the year", "percent": "Percent", "per_100k": "Per 100,000 people",
                "days": "Days", "months": "Months", "usd": "US dollars"}
+# Up to this value a count axis ticks every whole number.
+SMALL_AXIS = 8
+# Legend entries a row holds at the chart widths used, and the height of a row (px).
+LEGEND_PER_ROW = 3
+LEGEND_ROW_PX = 24
 # Breakdowns with more groups than this are drawn as bars of the latest year, not lines.
 MAX_LINES = 6
 
 
+# Codes whose words are names or acronyms (data-model.md's code lists).
+CODE_WORDS = {"cpfsa": "CPFSA", "ngo": "NGO", "ngo_shelter": "NGO shelter", "moj_vsd": "MOJ Victim Services",
+              "jcf": "JCF", "indecom": "INDECOM", "iom": "IOM", "goj": "GoJ", "usg": "USG",
+              "warnath": "Warnath", "winrock": "Winrock", "tip_act": "TIP Act", "other_law": "Other law",
+              "parish_court": "Parish Court", "circuit_court": "Circuit Court"}
+
+
 def code_label(code: object) -> str:
-    """A code as people read it: 'domestic_servitude' -> 'Domestic servitude'; parishes and
-    ISO codes (JAM) as they are."""
+    """A code as people read it: 'domestic_servitude' -> 'Domestic servitude', 'cpfsa' ->
+    'CPFSA'; parishes and ISO codes (JAM) as they are."""
     text = str(code)
+    if text in CODE_WORDS:
+        return CODE_WORDS[text]
     if text.isupper() or any(ch.isupper() for ch in text[:1]):
         return text
     return text.replace("_", " ").capitalize()
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = CHART_HEIGHT) -> go.Figure:
-    """The common look: title stating the finding, axis titles, light grid, legend below."""
+    """The common look: title stating the finding, axis titles, light grid, and the legend
+    at the bottom of the figure, below the x-axis title (room made for its rows)."""
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False)
+    legend_rows = math.ceil(entries / LEGEND_PER_ROW) if entries > 1 else 0
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13, "color": "#1C2733"},
-        height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        height=height + LEGEND_ROW_PX * legend_rows,
+        margin={"l": 10, "r": 20, "t": 50, "b": 10 + LEGEND_ROW_PX * legend_rows},
+        plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified", showlegend=legend_rows > 0,
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None},
         colorway=list(OKABE_ITO))
     fig.update_xaxes(title_text=x_title, showgrid=False, linecolor="#AEB7C2", ticks="outside")
     fig.update_yaxes(title_text=y_title, gridcolor="#E6E9ED", zeroline=False, rangemode="tozero")
     return fig
+
+
+def _whole_ticks(fig: go.Figure, unit: str, horizontal: bool = False) -> None:
+    """Counts take whole-number ticks: no '0.5 victims' on an axis of small numbers."""
+    if unit != "count":
+        return
+    arrays = [trace.x if horizontal else trace.y for trace in fig.data]
+    values = [float(v) for array in arrays if array is not None for v in array
+              if v is not None and not math.isnan(float(v))]
+    top = max(values, default=0)
+    settings = {"tickformat": ",d"} | ({"dtick": 1} if top <= SMALL_AXIS else {})
+    (fig.update_xaxes if horizontal else fig.update_yaxes)(**settings)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -106,14 +136,23 @@ def _path(method: str, rate: float, start_year: int, start_value: float, end_yea
 
 
 def series_title(result: IndicatorResult, values: pd.DataFrame, safe: bool = False) -> str:
-    """The finding of a series, e.g. 'Rose from 30 in 2018 to 54 in 2025; target 90 by 2030'."""
-    totals = values[(values["dim"] == "") & values["value"].notna()] if not values.empty else values
+    """The finding of a series, e.g. 'Rose from 30 in 2018 to 54 in 2025; target 90 by 2030'
+    ('2025: below 5, hidden; ...' when safe mode hides the latest value)."""
+    target = result.target
+    goal = f"; target {format_value(target[1], result.unit)} by {target[0]}" if target is not None else ""
+    totals = values[values["dim"] == ""] if not values.empty else values
+    totals = totals[totals["value"].notna() | totals["suppressed"]] if not totals.empty else totals
     if totals.empty:
-        return "No values to show" + (" (small counts hidden)" if not values.empty else "")
+        return "No values yet" + goal
     last = totals.iloc[-1]
-    year, value = int(last["year"]), float(last["value"])
-    a = result.assessment
+    year = int(last["year"])
+    if bool(last["suppressed"]):
+        limit = result.settings.min_cell if result.settings else 5
+        what = "a count" if result_counts(result.unit, result.counted_kinds)[0] else "based on a count"
+        return f"{year}: {what} below {limit}, hidden" + goal
+    value = float(last["value"])
     text = f"{format_value(value, result.unit)} in {year}"
+    a = result.assessment
     if a is not None and a.base_year is not None and a.base_year != year and a.base_value is not None \
             and not _hidden(result, a.base_value, safe):
         change = value - a.base_value
@@ -122,10 +161,7 @@ def series_title(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
                 if verb != "Held" else f"Held at {text}")
     else:
         text = "Reached " + text
-    target = result.target
-    if target is not None:
-        text += f"; target {format_value(target[1], result.unit)} by {target[0]}"
-    return text
+    return text + goal
 
 
 def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = False) -> go.Figure:
@@ -172,12 +208,12 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
     if target is not None:
         fig.add_hline(y=target[1], line={"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"})
         fig.add_trace(go.Scatter(
-            x=[target[0]], y=[target[1]], name=f"{target[0]} target", mode="markers+text",
+            x=[target[0]], y=[target[1]], name=f"{target[0]} target: {_fmt(target[1], unit)}", mode="markers",
             marker={"symbol": "star", "size": 15, "color": TARGET_COLOUR},
-            text=[f"{target[0]} target {_fmt(target[1], unit)}"], textposition="top left",
             customdata=[_fmt(target[1], unit)], hovertemplate=hover))
     fig = _layout(fig, series_title(result, values, safe), "Year", AXIS_TITLES.get(unit, unit))
-    fig.update_xaxes(dtick=1 if _span(fig) <= 16 else 2, tickformat="d")
+    fig.update_xaxes(dtick=1 if _span(fig) <= 8 else 2, tickformat="d")
+    _whole_ticks(fig, unit)
     if unit == "percent":
         fig.update_yaxes(ticksuffix="%")
     return fig
@@ -191,22 +227,27 @@ def _span(fig: go.Figure) -> int:
 # ----------------------------------------------------------------------------- breakdowns
 
 
-def breakdown_title(frame: pd.DataFrame, dim: str, unit: str) -> str:
-    """The finding of a breakdown: the largest group of the latest year."""
+def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int = 5) -> str:
+    """The finding of a breakdown: the largest group of the latest year (or that some of
+    its cells are hidden, when safe mode hides any: the largest shown may not be largest)."""
     shown = frame[frame["value"].notna()]
+    by = f"By {code_label(dim).lower()}"
     if shown.empty:
-        return f"By {code_label(dim).lower()}: no values to show"
+        return f"{by}: no values to show"
+    year = int(frame["year"].max())
+    if frame[(frame["year"] == year)]["suppressed"].any():
+        return f"{by}: in {year}, counts below {min_cell} are hidden"
     year = int(shown["year"].max())
     latest = shown[shown["year"] == year].sort_values("value", ascending=False)
     top = latest.iloc[0]
     if unit in ("count", "usd"):
         total = latest["value"].sum()
-        share = f" ({top['value'] / total:.0%} of the shown total)" if total > 0 and len(latest) > 1 else ""
-        return f"In {year}, {code_label(top['group'])} was the largest {code_label(dim).lower()} group{share}"
-    return f"In {year}, {code_label(top['group'])} was highest by {code_label(dim).lower()}: {format_value(top['value'], unit)}"
+        share = f" ({top['value'] / total:.0%})" if total > 0 and len(latest) > 1 else ""
+        return f"{by}: {code_label(top['group'])} largest in {year}{share}"
+    return f"{by}: {code_label(top['group'])} highest in {year} ({format_value(top['value'], unit)})"
 
 
-def breakdown_chart(values: pd.DataFrame, dim: str, unit: str) -> go.Figure:
+def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int = 5) -> go.Figure:
     """One disaggregation of an indicator: lines by group over the years (few groups), or
     bars of the latest year (many). Suppressed cells (NaN) are left out."""
     frame = values[(values["dim"] == dim)].copy()
@@ -222,18 +263,20 @@ def breakdown_chart(values: pd.DataFrame, dim: str, unit: str) -> go.Figure:
                                      line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
                                      customdata=[format_value(v, unit) for v in part["value"]],
                                      hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>"))
-        fig = _layout(fig, breakdown_title(frame, dim, unit), "Year", y_title)
-        fig.update_xaxes(tickformat="d", dtick=1 if shown["year"].nunique() <= 16 else 2)
+        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell), "Year", y_title)
+        fig.update_xaxes(tickformat="d", dtick=1 if shown["year"].nunique() <= 8 else 2)
+        _whole_ticks(fig, unit)
     else:
         year = int(shown["year"].max()) if not shown.empty else None
         latest = shown[shown["year"] == year].sort_values("value") if year else shown
         fig.add_trace(go.Bar(x=latest["value"], y=latest["label"], orientation="h", marker={"color": ACCENT},
                              text=[format_value(v, unit) for v in latest["value"]], textposition="outside",
                              cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
-        fig = _layout(fig, breakdown_title(frame, dim, unit), y_title + (f", {year}" if year else ""), "",
+        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell), y_title + (f", {year}" if year else ""), "",
                       height=max(CHART_HEIGHT, 28 * len(latest) + 90))
         fig.update_yaxes(rangemode=None, showgrid=False)
         fig.update_xaxes(gridcolor="#E6E9ED", showgrid=True, rangemode="tozero")
+        _whole_ticks(fig, unit, horizontal=True)
     if unit == "percent":
         fig.update_yaxes(ticksuffix="%") if len(groups) <= MAX_LINES else fig.update_xaxes(ticksuffix="%")
     return fig
@@ -365,16 +408,11 @@ def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
     years_left = ev.goal_year - latest_year if latest_year else None
     when = f" · {years_left} years left" if years_left is not None else ""
     title = f"{on_track} of {len(ev.results)} on track or achieved{when}"
-    fig = _layout(fig, title, "Indicators", "", height=300)
-    fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.25})
+    fig = _layout(fig, title, "Number of indicators", "", height=260)
+    fig.update_layout(barmode="stack", hovermode="closest", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed", rangemode=None)
     fig.update_xaxes(showgrid=True, gridcolor="#E6E9ED", dtick=1)
     return fig
-
-
-def status_shape(status: str | None) -> str:
-    """The shape of a status (● ◐ ○ ✕ ★ · ?), for tiles and tables."""
-    return STATUS_LABELS.get(status or "insufficient_data", ("?", ""))[0]
 
 
 def pillar_status(status: progress.Status | None) -> str:
@@ -383,8 +421,8 @@ def pillar_status(status: progress.Status | None) -> str:
 
 
 def score_text(score: float | None) -> str:
-    """A pillar score as presenters say it: 'score 1.4 of 5'."""
-    return "no score" if score is None or math.isnan(score) else f"score {score:+.1f} (−5 to +5)"
+    """A pillar score as presenters say it: 'score +1.4' (on Open SDG's −5 to +5)."""
+    return "no score" if score is None or math.isnan(score) else f"score {score:+.1f}"
 
 
 # ----------------------------------------------------------------------------- an indicator in words
@@ -414,10 +452,11 @@ def measure_words(measure, segments: dict[str, str]) -> str:
     return text + "."
 
 
-def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iterable[str] = ()
-               ) -> list[tuple[str, str]]:
+def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iterable[str] = (),
+               safe: bool = False) -> list[tuple[str, str]]:
     """The indicator's definition from the YAML as (label, words) pairs; `in_force`: the
-    names of the column filters in force (parish, sex ...)."""
+    names of the column filters in force (parish, sex ...). A stated baseline that is a
+    small count is hidden in safe mode, as measured figures are."""
     ind = result.indicator
     if ind is None:
         return []
@@ -435,7 +474,7 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     if ind.disaggregations:
         rows.append(("Broken down by", ", ".join(code_label(d).lower() for d in ind.disaggregations)))
     if ind.baseline:
-        rows.append(("Baseline", f"{format_value(ind.baseline.value, ind.unit)} in {ind.baseline.year} (stated)"))
+        rows.append(("Baseline", f"{shown_value(result, ind.baseline.value, safe)} in {ind.baseline.year} (stated)"))
     rows.append(("Targets", "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in ind.targets) or "none"))
     for name, value in (("Source", ind.source), ("Owner", ind.owner), ("SDG targets", ", ".join(ind.sdg))):
         if value:
@@ -503,3 +542,22 @@ def values_table(result: IndicatorResult, values: pd.DataFrame) -> pd.DataFrame:
             out[part.capitalize()] = [format_value(v, "count", bool(s), limit)
                                       for v, s in zip(values[part], values["suppressed"])]
     return out
+
+
+def progress_bar(share: float | None, width: int = 8) -> str:
+    """Distance covered as a text bar in Streamlit Markdown, ':blue[████]░░░░░░ 40%'
+    (look.md's sketch); '–' without one."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    filled = round(share / 100 * width)
+    return f":blue[{'█' * filled}]{'░' * (width - filled)} {share:.0f}%"
+
+
+def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+    """`frame`'s `columns` (name -> heading) as a Markdown table; long text wraps on screen."""
+    def text(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
+    return "\n".join(lines)

@@ -27,7 +27,6 @@ TILES: dict[str, tuple[int, int]] = {
 SCALE = [[0.0, "#F0F6FB"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
 HIDDEN_FILL = "#D5DAE0"  # a suppressed figure: neutral grey with "<5"
 ABSENT_FILL = "#F7F8FA"  # a parish outside the filter
-EDGE = "#FFFFFF"
 SPACE_COLOUR = "#D55E00"  # Okabe-Ito vermillion: stands out on every blue
 TEXT_DARK, TEXT_LIGHT = "#1C2733", "#FFFFFF"
 GAP = 0.04  # the white gap around each tile, in tile widths
@@ -41,8 +40,7 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
     figures = _figures(values)
     known = [v for v, hidden in figures.values() if v is not None and not hidden]
     top = max(known) if known and max(known) > 0 else 1.0
-    fig = go.Figure()
-    annotations = []
+    shapes, annotations = [], []
     hover_x, hover_y, hover_text = [], [], []
     for parish, (col, row) in TILES.items():
         value, hidden = figures.get(parish, (None, False))
@@ -52,43 +50,46 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
         elif hidden:
             fill, shown, ink = HIDDEN_FILL, f"<{min_cell}", TEXT_DARK
         else:
-            level = (value or 0) / top
-            fill = sample_colorscale(SCALE, [min(max(level, 0.0), 1.0)])[0]
+            level = min(max((value or 0) / top, 0.0), 1.0)
+            fill = sample_colorscale(SCALE, [level])[0]
             shown, ink = format_value(value, "count"), TEXT_LIGHT if level > 0.45 else TEXT_DARK
-        fig.add_shape(type="rect", x0=col + GAP, x1=col + 1 - GAP, y0=row + GAP, y1=row + 1 - GAP,
-                      fillcolor=fill, line={"color": "#AEB7C2" if absent else fill, "width": 1},
-                      layer="below", name=parish)
+        shapes.append({"type": "rect", "x0": col + GAP, "x1": col + 1 - GAP, "y0": row + GAP, "y1": row + 1 - GAP,
+                       "xref": "x", "yref": "y", "fillcolor": fill, "layer": "below", "name": parish,
+                       "line": {"color": "#AEB7C2" if absent else fill, "width": 1}})
         annotations.append({"x": col + 0.5, "y": row + 0.36, "xref": "x", "yref": "y", "showarrow": False,
                             "text": f"{parish}<br><span style='font-size:20px'><b>{shown}</b></span>",
                             "font": {"color": ink, "size": 13}, "align": "center", "name": parish})
         hover_x.append(col + 0.5)
         hover_y.append(row + 0.5)
-        state = "not in the filter" if absent else shown
-        hover_text.append(f"<b>{parish}</b><br>{value_label}: {state}")
-    fig.add_trace(go.Scatter(x=hover_x, y=hover_y, mode="markers", marker={"size": 40, "opacity": 0},
-                             hovertemplate="%{text}<extra></extra>", text=hover_text, showlegend=False,
-                             name="parishes"))
-    _add_spaces(fig, spaces)
-    fig.add_trace(go.Scatter(  # the colour bar: a marker no one sees
-        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="scale",
-        marker={"color": [0, top], "cmin": 0, "cmax": top, "colorscale": SCALE, "showscale": True,
-                "colorbar": {"title": {"text": value_label, "side": "right"}, "thickness": 14, "len": 0.85,
-                             "outlinewidth": 0, "tickformat": ",d" if top >= 5 else ",.1f"}}))
+        hover_text.append(f"<b>{parish}</b><br>{value_label}: {'not in the filter' if absent else shown}")
+    traces = [{"type": "scatter", "x": hover_x, "y": hover_y, "mode": "markers", "name": "parishes",
+               "marker": {"size": 40, "opacity": 0}, "text": hover_text, "showlegend": False,
+               "hovertemplate": "%{text}<extra></extra>"}]
+    traces += _space_traces(spaces)
+    traces.append({  # the colour bar: a marker no one sees
+        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False, "hoverinfo": "skip",
+        "name": "scale",
+        "marker": {"color": [0, top], "cmin": 0, "cmax": top, "colorscale": SCALE, "showscale": True,
+                   "colorbar": {"title": {"text": value_label, "side": "right"}, "thickness": 14, "len": 0.85,
+                                "outlinewidth": 0, "tickformat": ",d" if top >= 5 else ",.1f"}}})
     if any(hidden for _, hidden in figures.values()):
-        _legend_square(fig, HIDDEN_FILL, f"Fewer than {min_cell} (hidden)")
+        traces.append(_legend_square(HIDDEN_FILL, f"Fewer than {min_cell} (hidden)"))
     if len(figures) < len(TILES):
-        _legend_square(fig, ABSENT_FILL, "Not in the parish filter")
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
-        font={"family": FONT, "size": 13, "color": TEXT_DARK}, annotations=annotations,
-        height=MAP_HEIGHT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        plot_bgcolor="white", paper_bgcolor="white", hovermode="closest", hoverdistance=60,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "title": None})
+        traces.append(_legend_square(ABSENT_FILL, "Not in the parish filter"))
     width = max(c for c, _ in TILES.values()) + 1
     height = max(r for _, r in TILES.values()) + 1
-    fig.update_xaxes(range=[-0.05, width + 0.05], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[height + 0.05, -0.05], visible=False, fixedrange=True)
-    return fig
+    layout = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        "font": {"family": FONT, "size": 13, "color": TEXT_DARK}, "annotations": annotations, "shapes": shapes,
+        "height": MAP_HEIGHT, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "plot_bgcolor": "white", "paper_bgcolor": "white", "hovermode": "closest", "hoverdistance": 60,
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "title": {"text": ""}},
+        "xaxis": {"range": [-0.05, width + 0.05], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [height + 0.05, -0.05], "visible": False, "fixedrange": True},
+    }
+    # Built as plain dicts and wrapped once without per-property validation (speed; the
+    # tests validate the figure in full), as pillar_charts does.
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def _figures(values: pd.DataFrame) -> dict[str, tuple[float | None, bool]]:
@@ -105,7 +106,7 @@ def _figures(values: pd.DataFrame) -> dict[str, tuple[float | None, bool]]:
     return out
 
 
-def _add_spaces(fig: go.Figure, spaces: pd.DataFrame) -> None:
+def _space_traces(spaces: pd.DataFrame) -> list[dict]:
     """One marker per child-friendly space, side by side along the bottom of its parish's tile."""
     xs, ys, text = [], [], []
     for parish, group in spaces.groupby("parish", sort=False):
@@ -118,11 +119,12 @@ def _add_spaces(fig: go.Figure, spaces: pd.DataFrame) -> None:
             xs.append(col + 0.5 + (i - (n - 1) / 2) * step)
             ys.append(row + 0.8)
             text.append(_space_hover(space))
-    if xs:
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers", name="Child-friendly space", text=text,
-            hovertemplate="%{text}<extra></extra>",
-            marker={"symbol": "diamond", "size": 13, "color": SPACE_COLOUR, "line": {"color": "white", "width": 1.5}}))
+    if not xs:
+        return []
+    return [{"type": "scatter", "x": xs, "y": ys, "mode": "markers", "name": "Child-friendly space", "text": text,
+             "hovertemplate": "%{text}<extra></extra>",
+             "marker": {"symbol": "diamond", "size": 13, "color": SPACE_COLOUR,
+                        "line": {"color": "white", "width": 1.5}}}]
 
 
 def _space_hover(space) -> str:
@@ -137,10 +139,11 @@ def _space_hover(space) -> str:
     return "<br>".join(lines)
 
 
-# Operators of child-friendly spaces, as people know them.
+# Operators of child-friendly spaces, as people know them (and short, for tables).
 OPERATOR_NAMES = {"jcf": "Jamaica Constabulary Force", "indecom": "INDECOM",
                   "moj_vsd": "Ministry of Justice, Victim Services Division", "cpfsa": "CPFSA",
                   "other": "Other"}
+OPERATOR_SHORT = {"jcf": "JCF", "indecom": "INDECOM", "moj_vsd": "MOJ (VSD)", "cpfsa": "CPFSA", "other": "Other"}
 
 
 def _day(value) -> str:
@@ -150,7 +153,7 @@ def _day(value) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _legend_square(fig: go.Figure, colour: str, name: str) -> None:
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
-                             marker={"symbol": "square", "size": 14, "color": colour,
-                                     "line": {"color": "#AEB7C2", "width": 1}}))
+def _legend_square(colour: str, name: str) -> dict:
+    """A legend entry (a square of `colour`) with no marks on the map."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name, "hoverinfo": "skip",
+            "marker": {"symbol": "square", "size": 14, "color": colour, "line": {"color": "#AEB7C2", "width": 1}}}

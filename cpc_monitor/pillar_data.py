@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from . import codes, db, privacy
+from .engine import data_as_of
 from .measures import Filters, source_columns, source_sql
 
 # The CPC Partnership's US government envelope: "nearly $6.7m" with the final-year awards
@@ -89,13 +90,16 @@ def suppress_frame(frame: pd.DataFrame, min_cell: int, rule: Privacy) -> pd.Data
     """`frame` through privacy.suppress, with the counted and dependent columns hidden too."""
     if frame.empty:
         return frame.assign(suppressed=pd.Series([], dtype=bool))
-    work = frame if "year" in frame.columns else frame.assign(year=0)  # one period: suppress as one year
+    # privacy.suppress works on year, dim, group, value: a frame over one period is one
+    # year, and a frame without a `value` (box statistics) is judged by its counted columns.
+    added = [c for c in ("year", "value") if c not in frame.columns]
+    work = frame.assign(**{c: 0 if c == "year" else float("nan") for c in added})
     out = privacy.suppress(work, min_cell, rule.value_is_count, rule.counted)
     hidden = out["suppressed"]
     for column in rule.counted + rule.hidden_with:
         if column in out.columns:
             out[column] = out[column].astype("float64").where(~hidden)
-    return out if "year" in frame.columns else out.drop(columns="year")
+    return out.drop(columns=added)
 
 
 def shown(frames: dict[str, pd.DataFrame], min_cell: int, safe: bool) -> dict[str, pd.DataFrame]:
@@ -111,11 +115,11 @@ def shown(frames: dict[str, pd.DataFrame], min_cell: int, safe: bool) -> dict[st
     return out
 
 
-def download_table(name: str, frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """A frame as downloads give it: ALWAYS suppressed, hidden counts written "<min_cell>",
-    hidden rates and figures left blank, totals named 'total'."""
+def download_table(name: str, protected: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """A suppressed frame (from `shown(..., safe=True)`) as downloads give it: hidden counts
+    written "<min_cell>", hidden rates and figures left blank, totals named 'total'."""
     rule = PRIVACY.get(name, Privacy(True))
-    out = shown({name: frame}, min_cell, True)[name]
+    out = protected.copy()
     hidden = out["suppressed"].astype(bool)
     for column in (["value"] if rule.value_is_count else []) + list(rule.counted):
         if column in out.columns:
@@ -123,6 +127,28 @@ def download_table(name: str, frame: pd.DataFrame, min_cell: int) -> pd.DataFram
     if "dim" in out.columns:
         out["dim"] = out["dim"].replace("", "total")
     return out
+
+
+# Separates a frame's name from its variant in pillar_frames' result.
+SAFE_SUFFIX = ":safe"
+
+
+def pillar_frames(con: db.Connection, filters: Filters, page: str, min_cell: int, *args: object
+                  ) -> dict[str, pd.DataFrame]:
+    """A page's batch (PAGE_BATCHES[page]) with each frame twice, so one cache entry serves
+    the screen and the downloads: `name` exact and `name:safe` suppressed, both with a
+    `suppressed` column."""
+    frames = PAGE_BATCHES[page](con, filters, *args)
+    exact = shown(frames, min_cell, False)
+    protected = shown(frames, min_cell, True)
+    return {**exact, **{f"{k}{SAFE_SUFFIX}": v for k, v in protected.items()}}
+
+
+def split(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """pillar_frames' result as (exact, suppressed) frames by name."""
+    exact = {k: v for k, v in frames.items() if not k.endswith(SAFE_SUFFIX)}
+    protected = {k[:-len(SAFE_SUFFIX)]: v for k, v in frames.items() if k.endswith(SAFE_SUFFIX)}
+    return exact, protected
 
 
 # --------------------------------------------------------------------- sources
@@ -152,11 +178,6 @@ def _source(tables: dict[str, tuple[str, ...]], table: str, filters: Filters, da
             params.append(list(values))
     where = " AND ".join(conditions) or "TRUE"
     return f"SELECT * FROM ({source_sql(table, tables)}) AS base WHERE {where}", params
-
-
-def filters_applied(table: str, filters: Filters, tables: dict[str, tuple[str, ...]]) -> list[str]:
-    """The column filters in force that apply to `table`."""
-    return filters.applied_to(source_columns(table, tables)) if table in tables else []
 
 
 def _years(con: db.Connection, filters: Filters, *dated: tuple[str, str]) -> list[int]:
@@ -467,7 +488,12 @@ def _funding(con, tables, filters: Filters) -> dict[str, pd.DataFrame]:
     if raw.empty:
         quarters = pd.DatetimeIndex([])
     else:
-        quarters = pd.date_range(raw["quarter"].min(), raw["quarter"].max(), freq="QS")
+        # To the quarter of the database's newest event (within the years chosen): a pause in
+        # disbursements shows as a flat line and lowers the recent burn rate.
+        end = max(pd.Timestamp(data_as_of(con, tables) or raw["quarter"].max()), raw["quarter"].max())
+        if filters.year_to is not None:
+            end = min(end, pd.Timestamp(int(filters.year_to), 12, 31))
+        quarters = pd.date_range(raw["quarter"].min(), end.to_period("Q").start_time, freq="QS")
     per_quarter = (usg.pivot_table(index="quarter", columns="kind", values="amount", aggfunc="sum")
                    .reindex(quarters).reindex(columns=list(codes.FUNDING_KINDS)).fillna(0.0))
     per_quarter.index.name = "quarter"
@@ -517,3 +543,7 @@ def _burn(quarterly: pd.DataFrame, cumulative: pd.DataFrame) -> pd.DataFrame:
         "months_to_spend_rest": months,
     }])
 
+
+# Page -> the function that runs its batch of queries.
+PAGE_BATCHES = {"prosecution": prosecution_frames, "protection": protection_frames,
+                "prevention_partnership": prevention_partnership_frames}

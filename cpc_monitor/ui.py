@@ -22,7 +22,7 @@ from .charts import code_label as label
 from .engine import Evaluation, IndicatorResult, evaluate
 from .errors import CpcError
 from .indicators import Defaults, load_indicators
-from .measures import FILTER_COLUMNS, Filters, source_columns
+from .measures import Filters, source_columns
 
 DB_ENV = "CPC_DB"  # names another database file (tests, benchmarks)
 DEFAULT_DB = "data/cpc.duckdb"
@@ -40,7 +40,9 @@ _CHOICES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "age_group": ("Age group", "All ages", codes.AGE_GROUPS),
     "exploitation_type": ("Form of exploitation", "All forms", codes.EXPLOITATION_TYPES),
 }
-FILTER_LABELS = {name: label for name, (label, _, _) in _CHOICES.items()}
+FILTER_LABELS = {name: text for name, (text, _, _) in _CHOICES.items()}
+# Shown on every page while the database says its data are synthetic.
+SAMPLE_NOTICE = "SAMPLE DATA: synthetic, not real cases"
 # Tables whose rows the pages count; the overview's header names them all.
 EVENT_TABLES = ("cases", "victims", "prosecutions", "cfs_sessions", "trainings", "funding")
 
@@ -96,20 +98,16 @@ def sidebar_filters() -> tuple[Filters, bool]:
     Called by dashboard.py on every run, so the widgets (keys `filter_*`, kept in
     st.session_state) persist across pages."""
     first, last = year_span()
-    year_from = year_to = None
     with st.sidebar:
         st.markdown("**Filters**")
         if first is not None and last is not None and first < last:
-            chosen = st.slider("Years", first, last, (first, last), key="filter_years")
-            year_from = chosen[0] if chosen[0] > first else None
-            year_to = chosen[1] if chosen[1] < last else None
-        picked = {name: tuple(st.multiselect(text, options, format_func=label, placeholder=placeholder,
-                                             key=f"filter_{name}"))
-                  for name, (text, placeholder, options) in _CHOICES.items()}
-        safe = st.toggle("Presentation-safe numbers", key=SAFE_KEY,
-                         help="Hide counts from 1 to 4 (shown as \"<5\") and leave them out of charts, "
-                              "for screens others can see. Downloads are always suppressed.")
-    return Filters(year_from=year_from, year_to=year_to, **picked), safe
+            st.slider("Years", first, last, (first, last), key="filter_years")
+        for name, (text, placeholder, options) in _CHOICES.items():
+            st.multiselect(text, options, format_func=label, placeholder=placeholder, key=f"filter_{name}")
+        st.toggle("Presentation-safe numbers", key=SAFE_KEY,
+                  help=f"Hide counts from 1 to {min_cell() - 1} (shown as \"<{min_cell()}\") and leave them "
+                       "out of charts, for screens others can see. Downloads are always suppressed.")
+    return current_filters()
 
 
 def current_filters() -> tuple[Filters, bool]:
@@ -146,6 +144,20 @@ def evaluation(filters: Filters = Filters()) -> Evaluation:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _evaluation(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple) -> Evaluation:
     return evaluate(path, load_indicators(ind_path), filters=Filters(*filters))
+
+
+def shown_values(filters: Filters, safe: bool) -> dict[str, pd.DataFrame]:
+    """privacy.result_values of every indicator under `filters` (suppressed when `safe`),
+    by indicator id, cached like the evaluation. Call evaluation(filters) first."""
+    path, ind_path = db_path(), indicators_path()
+    return _shown_values(str(path), _stamp(path), str(ind_path), _mtime(ind_path), _key(filters), safe)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _shown_values(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple, safe: bool
+                  ) -> dict[str, pd.DataFrame]:
+    ev = _evaluation(path, stamp, ind_path, ind_mtime, filters)
+    return {r.id: privacy.result_values(r, safe) for r in ev.results}
 
 
 def cached_frames(fn: Callable[..., dict[str, pd.DataFrame]], filters: Filters, *args: Any
@@ -232,11 +244,10 @@ def page_header(title: str, tables: Sequence[str], subtitle: str = "") -> Evalua
     Returns the evaluation under the filters in force (cached), which most pages need."""
     filters, _ = current_filters()
     ev = evaluation(filters)
-    left, right = st.columns([4, 1], vertical_alignment="center")
+    left, right = st.columns([3, 2], vertical_alignment="center")
     left.subheader(title, anchor=False)
     if ev.synthetic:
-        right.markdown(":orange-badge[:material/warning: SAMPLE DATA] synthetic, not real cases",
-                       text_alignment="right")
+        right.markdown(f":orange-badge[:material/warning: {SAMPLE_NOTICE}]", text_alignment="right")
     parts = [subtitle] if subtitle else []
     parts.append(f"data to {format_date(ev.as_of)}" if ev.as_of else "no event data yet")
     parts.append("source: " + ", ".join(tables))
@@ -307,25 +318,13 @@ def _hidden_cells(frame: pd.DataFrame, counts: Sequence[str], within: Sequence[s
     return out
 
 
-def safe_frame(frame: pd.DataFrame, counts: Sequence[str], within: Sequence[str] = (),
-               limit: int | None = None) -> pd.DataFrame:
-    """`frame` with the `counts` columns' values from 1 to min_cell-1 hidden (NaN) and a
-    `suppressed` column saying which rows lost a cell.
-
-    `within`: columns whose equal values make one breakdown (e.g. ("year",)): where one
-    hidden cell of it could be worked out from the total, a second is hidden too."""
-    out = frame.copy()
-    out["suppressed"] = False
-    for column, hidden in _hidden_cells(frame, counts, within, limit or min_cell()).items():
-        out[column] = out[column].astype("float64").where(~hidden)
-        out["suppressed"] |= hidden
-    return out
-
-
 def download_csv(frame: pd.DataFrame, name: str, counts: Sequence[str] = (), within: Sequence[str] = (),
                  label_text: str = "Download CSV (suppressed)", key: str | None = None) -> None:
     """A CSV download of `frame`, ALWAYS suppressed whatever the presentation-safe switch says:
-    the `counts` columns' small values read "<5" (see safe_frame)."""
+    the `counts` columns' values from 1 to min_cell-1 read "<5". `within`: columns whose
+    equal values make one breakdown (e.g. ("year",)): where one hidden cell of it could be
+    worked out from the total, a second is hidden too. Pass a frame that is already
+    suppressed with no `counts`."""
     limit = min_cell()
     out = frame.copy()
     for column, hidden in _hidden_cells(frame, counts, within, limit).items():
@@ -352,21 +351,3 @@ def download_result_csv(result: IndicatorResult, key: str | None = None) -> None
     st.download_button("Download CSV (suppressed)", csv_bytes(frame, limit),
                        file_name=f"{result.id}.csv", mime="text/csv", key=key or f"download_{result.id}",
                        icon=":material/download:", on_click="ignore")
-
-
-def show_table(frame: pd.DataFrame, safe: bool, counts: Sequence[str] = (), within: Sequence[str] = (),
-               **kwargs: Any) -> None:
-    """st.dataframe of `frame`; when `safe`, the counts' small values are hidden ('<5' shown
-    as blank cells with a note)."""
-    if safe and counts:
-        shown = safe_frame(frame, counts, within)
-        if shown["suppressed"].any():
-            st.caption(f"Blank cells are counts below {min_cell()}, hidden for privacy.")
-        frame = shown.drop(columns="suppressed")
-    st.dataframe(frame, hide_index=True, **kwargs)
-
-
-__all__ = ["db_path", "indicators_path", "ensure_database", "sidebar_filters", "current_filters",
-           "evaluation", "cached_frames", "year_span", "table_columns", "min_cell", "page_header",
-           "filters_in_force", "open_indicator", "indicator_selector", "safe_frame", "download_csv",
-           "download_result_csv", "show_table", "label", "FILTER_COLUMNS"]

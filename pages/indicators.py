@@ -30,22 +30,21 @@ chart_col.plotly_chart(charts.series_chart(result, values, safe), config=CHART_C
 with status_col:
     st.markdown(f"#### {format_status(result.status)}")
     st.markdown(charts.explanation(result, safe))
-    st.dataframe(charts.status_figures(result, safe), hide_index=True, width="stretch",
-                 column_config={"Figure": st.column_config.TextColumn(width="medium")})
+    st.markdown(charts.markdown_table(charts.status_figures(result, safe), {"Figure": "Figure", "Value": ""}))
 for note in result.notes:
     st.caption(note)
 
 with st.expander("Definition: what is counted, from which table, with which filters", expanded=True):
     st.markdown("\n".join(f"- **{name}**: {words}"
-                          for name, words in charts.definition(result, ui.segments(), filters.column_values())))
+                          for name, words in charts.definition(result, ui.segments(), filters.column_values(), safe)))
 
 dims = [d for d in dict.fromkeys(values["dim"]) if d] if not values.empty else []
 if dims:
     st.markdown("##### Breakdowns")
     for start in range(0, len(dims), 2):
         for column, dim in zip(st.columns(2, gap="medium"), dims[start:start + 2]):
-            column.plotly_chart(charts.breakdown_chart(values, dim, result.unit), config=CHART_CONFIG,
-                                key=f"breakdown_{dim}")
+            figure = charts.breakdown_chart(values, dim, result.unit, result.settings.min_cell)
+            column.plotly_chart(figure, config=CHART_CONFIG, key=f"breakdown_{dim}")
 
 st.markdown("##### The data")
 if safe and values["suppressed"].any():

@@ -1,24 +1,23 @@
 """Overview: where the partnership stands against 2030 (the scorecard)."""
-from functools import partial
-
 import streamlit as st
 
-from cpc_monitor import charts, privacy, ui
+from cpc_monitor import charts, ui
 
 # The four headline figures (look.md) with their short labels; an id missing from the
 # indicator file (or broken) is skipped.
 HEADLINES = {"prosecution.investigations_opened": "Investigations opened",
              "protection.child_victims_identified": "Child victims identified",
              "prosecution.convictions": "Convictions",
-             "protection.referred_within_2_days": "Referred to care within 2 days"}
-OPEN_KEY = "overview_open"  # set by a table row or the select box: open ui.INDICATOR_KEY
-
-
-def _open_row(key: str, ids: list[str]) -> None:
-    rows = st.session_state[key].selection.rows
-    if rows:
-        st.session_state[ui.INDICATOR_KEY] = ids[rows[0]]
-        st.session_state[OPEN_KEY] = True
+             "protection.referred_within_2_days": "Referred within 2 days"}
+# The scorecard's tables: fixed column widths so the four pillars' tables line up.
+TABLE_STYLE = """<style>
+.st-key-scorecard table { table-layout: fixed; width: 100%; }
+.st-key-scorecard th:nth-child(1) { width: 28%; } .st-key-scorecard th:nth-child(2) { width: 9%; }
+.st-key-scorecard th:nth-child(3) { width: 9%; } .st-key-scorecard th:nth-child(4) { width: 12%; }
+.st-key-scorecard th:nth-child(5) { width: 8%; } .st-key-scorecard th:nth-child(6) { width: 18%; }
+.st-key-scorecard th:nth-child(7) { width: 16%; }
+</style>"""
+OPEN_KEY = "overview_open"  # set by the select box: open ui.INDICATOR_KEY in the explorer
 
 
 def _open_chosen() -> None:
@@ -32,7 +31,7 @@ if st.session_state.pop(OPEN_KEY, None):
 
 filters, safe = ui.current_filters()
 ev = ui.evaluation(filters)
-values = {r.id: privacy.result_values(r, safe) for r in ev.results}
+values = ui.shown_values(filters, safe)
 table = charts.scorecard(ev, safe, values)
 latest_year = table.attrs["latest_year"]
 title = "Where the partnership stands" + (f" — {latest_year}" if latest_year else "")
@@ -46,7 +45,8 @@ for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pilla
     on_track = charts.status_counts(members)[charts.STATUS_GROUPS[0][0]]
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
-                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}")
+                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}",
+                    help="Score: the mean of the indicators' Open SDG scores, from −5 to +5.")
 
 # Headline figures: the latest year, with the change against the year before.
 chosen = [(ev.result(i), label) for i, label in HEADLINES.items()
@@ -73,32 +73,23 @@ if broken:
     st.error("**Needs fixing**: these indicators could not be evaluated; the others are shown.\n\n"
              + "\n".join(f"- **{r.name}** ({r.id}): " + "; ".join(str(e) for e in r.errors) for r in broken))
 
-# Every indicator, by pillar; selecting a row opens it in the explorer.
-st.markdown("##### Every indicator  \nSelect a row to open the indicator in the explorer.")
-columns = {
-    "Indicator": st.column_config.TextColumn(width=270, help="Hover to read a long name"),
-    "Latest": st.column_config.TextColumn(f"Latest ({latest_year})" if latest_year else "Latest", width=85),
-    "Baseline": st.column_config.TextColumn(f"Baseline ({table.attrs['base_year']})", width=85),
-    "Next milestone": st.column_config.TextColumn(width=125),
-    "Target": st.column_config.TextColumn(f"{ev.goal_year} target", width=75),
-    "Status": st.column_config.TextColumn(width=165),
-    "Distance covered": st.column_config.ProgressColumn(
-        "Covered", min_value=0, max_value=100, format="%d%%", width=95,
-        help="Share of the way from the baseline to the target covered so far"),
-}
-for pillar in pillars:
-    part = table[table["pillar"] == pillar]
-    if part.empty:
-        continue
-    key = f"scorecard_{pillar}"
-    st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**")
-    st.dataframe(part, hide_index=True, key=key, on_select=partial(_open_row, key, list(part["id"])),
-                 selection_mode="single-row", column_order=list(columns), column_config=columns,
-                 height=38 + 35 * len(part))
-
+# Every indicator, by pillar.
+headings = {"Indicator": "Indicator", "Latest": f"Latest ({latest_year})" if latest_year else "Latest",
+            "Baseline": f"Baseline ({table.attrs['base_year']})", "Next milestone": "Next milestone",
+            "Target": f"{ev.goal_year} target", "Status": "Status", "Covered": "Distance covered"}
+shown = table.assign(Covered=table["Distance covered"].map(charts.progress_bar))
+st.markdown("##### Every indicator")
 names = {r.id: r.name for r in ev.results}
 st.selectbox("Open an indicator in the explorer", list(names), index=None, format_func=names.get,
-             placeholder="Choose an indicator", key="overview_choice", on_change=_open_chosen)
+             placeholder="Choose an indicator to see its definition, series and breakdowns",
+             key="overview_choice", on_change=_open_chosen)
+st.html(TABLE_STYLE)
+with st.container(key="scorecard"):
+    for pillar in pillars:
+        part = shown[shown["pillar"] == pillar]
+        if not part.empty:
+            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(part, headings))
+
 # Downloads are always suppressed, whatever the switch says.
-safe_table = table if safe else charts.scorecard(ev, True, {r.id: privacy.result_values(r, True) for r in ev.results})
-ui.download_csv(safe_table.drop(columns=["id", "pillar"]), "cpc-scorecard", label_text="Download the scorecard (CSV)")
+safe_table = table if safe else charts.scorecard(ev, True, ui.shown_values(filters, True))
+ui.download_csv(safe_table.drop(columns=["id", "pillar"], errors="ignore"), "cpc-scorecard", label_text="Download the scorecard (CSV)")

@@ -1,0 +1,385 @@
+"""Streamlit helpers of the Data page (pages/data.py): the loopback gate for writes, the
+upload flow the page and its tests share, CSV downloads guarded against formula
+injection, the cached review and quality figures, and the small renderers each tab uses.
+
+The writes themselves belong to the package (ingest.import_upload, dedupe.decide/undo);
+this module only calls them, shows what they report, and clears the caches afterwards."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import db, dedupe, ingest, quality
+from .charts import ACCENT, FONT, OKABE_ITO, code_label
+from .errors import CpcError
+from .indicators import load_indicators
+from .ingest import ImportReport
+
+# Until sign-in exists (issue 4), the page writes only while the server listens on one of these.
+LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+# The audit log's "who" for everything done from the page, until sign-in exists.
+PAGE_USER = "local"
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+OUTLIER_COLOUR = OKABE_ITO[4]  # vermillion: unusual months, marked by shape (diamond) as well
+TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than this scrolls inside 480 px
+MONTHLY_HEIGHT = 340
+HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so its label stays inside the plot  # px: the monthly chart and its legend beside the completeness table
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+def writes_allowed() -> bool:
+    """True while the server listens on loopback only: the one case the page may write."""
+    return str(st.get_option("server.address") or "").strip("[]") in LOOPBACK_ADDRESSES
+
+
+def loopback_notice() -> str:
+    """Why the page does not write here, and how to make it."""
+    address = st.get_option("server.address") or "every network address (the default)"
+    return (f"Uploads and duplicate decisions are switched off: this server listens on {address}, so people on "
+            "other computers could reach it, and the dashboard has no sign-in yet. To load data, run the "
+            "dashboard on the computer that holds the database with `streamlit run dashboard.py "
+            "--server.address 127.0.0.1` and open http://127.0.0.1:8501, or use the command line: "
+            "`python -m cpc_monitor import --db PATH TABLE FILE --dry-run`.")
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What an upload came to: the importer's report (None when it stopped before reading the
+    file) and, when refused without one, the message saying why."""
+
+    report: ImportReport | None
+    message: str = ""
+
+    @property
+    def written(self) -> bool:
+        return self.report is not None and self.report.written
+
+
+def run_upload(db_path: str | os.PathLike, table: str, filename: str, data: bytes, mode: str = "append",
+               dry_run: bool = True) -> UploadOutcome:
+    """Check (dry_run) or import one uploaded file through ingest.import_upload, as the page does.
+
+    Refused outright when the server is not on loopback. After a real import every
+    st.cache_data entry is cleared, so every page reads the new file."""
+    if not writes_allowed():
+        return UploadOutcome(None, loopback_notice())
+    try:
+        report = ingest.import_upload(db_path, table, filename, data, mode=mode, dry_run=dry_run, who=PAGE_USER)
+    except ingest.ImportRefused as exc:
+        return UploadOutcome(exc.report)
+    except CpcError as exc:
+        return UploadOutcome(None, str(exc))
+    if report.written:
+        st.cache_data.clear()
+    return UploadOutcome(report)
+
+
+def report_counts(report: ImportReport) -> dict[str, str]:
+    """The row counts of a report, as labelled figures ('would' for a dry run)."""
+    verb = "Would" if report.dry_run else "Rows"
+    after = report.rows_before - report.rows_replaced + report.rows_added
+    counts = {"Rows in the file": report.rows_in_files, f"Rows in {report.table} before": report.rows_before,
+              f"{verb} add" if report.dry_run else "Rows added": report.rows_added}
+    if report.mode == "replace":
+        counts[f"{verb} replace" if report.dry_run else "Rows replaced"] = report.rows_replaced
+    counts[f"Rows in {report.table} after"] = after
+    return {name: f"{value:,}" for name, value in counts.items()}
+
+
+def show_report(report: ImportReport, key: str) -> None:
+    """The report of a check or an import: summary, row counts, and the problems table with
+    its (guarded) CSV download."""
+    if not report.ok:
+        st.error(f"**Refused.** {report.summary()}", icon=":material/block:")
+    elif report.written:
+        st.success(f"**Imported.** {report.summary()}", icon=":material/check_circle:")
+    else:
+        st.info(f"**Checked: no errors.** {report.summary()}", icon=":material/fact_check:")
+    if report.ok:
+        for column, (name, value) in zip(st.columns(len(report_counts(report))), report_counts(report).items()):
+            column.metric(name, value)
+        if report.written:
+            st.markdown(f"Batch id: `{report.batch_id}` (the Quality tab shows each batch's rows).")
+    problems = report.problems_frame()
+    if problems.empty:
+        return
+    words = [f"{report.error_count:,} error{'s' * (report.error_count != 1)}" if report.error_count else "",
+             f"{len(report.warnings):,} warning{'s' * (len(report.warnings) != 1)}" if report.warnings else ""]
+    shown = "" if report.error_count <= len(report.errors) else f" (the first {len(report.errors):,} errors listed)"
+    st.markdown(f"**{' and '.join(w for w in words if w)}**{shown}: errors stop the import, warnings do not.")
+    # A static table, so that each problem and its fix wraps and reads in full; the file's name is in the summary.
+    st.table(problems.drop(columns="file").rename(columns={"problem": "problem and how to fix it"}), hide_index=True,
+             border="horizontal", height="content" if len(problems) <= TABLE_ROWS else TABLE_HEIGHT)
+    download_csv(problems, f"import-problems-{report.table}", "Download the problems (CSV)", key=f"{key}_problems")
+
+
+# ----------------------------------------------------------------------------- downloads
+
+
+def guarded(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell that a spreadsheet would run as a formula (starting with
+    =, +, -, @, tab or carriage return) prefixed with an apostrophe; numbers are left as they are."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column]):
+            continue
+        out[column] = out[column].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS)
+                                      else v).astype(object)
+    return out
+
+
+def download_csv(frame: pd.DataFrame, name: str, label: str, key: str) -> None:
+    """A download of `frame` as `<name>.csv`, always through guarded()."""
+    st.download_button(label, guarded(frame).to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+                       mime="text/csv", key=key, icon=":material/download:", on_click="ignore")
+
+
+# ----------------------------------------------------------------------------- cached figures
+
+
+def stamp(db_path: Path) -> int:
+    """The database's version stamp (changes whenever a write swaps the file in)."""
+    return db.version_stamp(db_path)
+
+
+def review(db_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pending likely-duplicate pairs and the decisions taken (cached per database version)."""
+    return _review(str(db_path), db.version_stamp(db_path))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _review(path: str, stamp: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return dedupe.pending_pairs(path), dedupe.decisions(path)
+
+
+def quality_report(db_path: Path, indicators_path: Path) -> tuple[quality.QualityReport, str]:
+    """Every data-quality figure (cached per database and indicator file version and day), and a
+    note when the indicator file cannot be read (the figures then name no indicators)."""
+    ind_mtime = indicators_path.stat().st_mtime_ns if indicators_path.is_file() else 0
+    return _quality(str(db_path), db.version_stamp(db_path), str(indicators_path), ind_mtime, date.today())
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date) -> tuple[quality.QualityReport, str]:
+    try:
+        iset, note = load_indicators(ind_path), ""
+    except CpcError as exc:
+        iset, note = None, f"The indicator file {ind_path} cannot be read ({exc}), so no indicator is named here."
+    return quality.quality_report(path, iset, today), note
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def pair_table(pair: pd.Series) -> pd.DataFrame:
+    """One likely-duplicate pair side by side: each field of both records and how they match."""
+    ages = "same age" if pair["kept_age"] == pair["other_age"] else "within a year"
+    days = int(pair["days_apart"])
+    return pd.DataFrame({
+        "field": ["victim id", "identified on", "identified by", "age", "sex", "parish", "form of exploitation"],
+        "kept (identified first)": [pair["kept_victim_id"], _day(pair["kept_identified_date"]),
+                                    code_label(pair["kept_identified_by"]), str(pair["kept_age"]),
+                                    code_label(pair["sex"]), pair["parish"], code_label(pair["exploitation_type"])],
+        "other": [pair["other_victim_id"], _day(pair["other_identified_date"]),
+                  code_label(pair["other_identified_by"]), str(pair["other_age"]),
+                  code_label(pair["sex"]), pair["parish"], code_label(pair["exploitation_type"])],
+        "match": ["", "same day" if days == 0 else f"{days} day{'s' * (days != 1)} apart", "different agencies",
+                  ages, "same", "same", "same"]})
+
+
+def preview(kept: str, other: str, decision: str) -> str:
+    """What confirming a decision will do, in the words the stored decision uses."""
+    return f"Confirm: {dedupe.Decision(kept, other, decision)}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """The message a decision or undo leaves for the next run of the page."""
+
+    ok: bool
+    text: str
+
+
+def decide(db_path: Path, kept: str, other: str, decision: str) -> Note:
+    """Record a duplicate decision as the page user (loopback only) and say what it did."""
+    if not writes_allowed():
+        return Note(False, loopback_notice())
+    try:
+        done = dedupe.decide(db_path, kept, other, decision, who=PAGE_USER)
+    except CpcError as exc:
+        return Note(False, f"Not recorded: {exc}")
+    st.cache_data.clear()
+    return Note(True, f"Recorded. {done}")
+
+
+def undo(db_path: Path, kept: str, other: str) -> Note:
+    """Remove a duplicate decision as the page user (loopback only) and say what it did."""
+    if not writes_allowed():
+        return Note(False, loopback_notice())
+    try:
+        done = dedupe.undo(db_path, kept, other, who=PAGE_USER)
+    except CpcError as exc:
+        return Note(False, f"Not undone: {exc}")
+    st.cache_data.clear()
+    after = f"{done.other} counts again" if done.decision == "same_person" else "both still count"
+    return Note(True, f"Undone: {done.kept} and {done.other} are back in the review list; {after}.")
+
+
+def decision_words(row: pd.Series) -> str:
+    """One past decision in words: the pair, what was decided, its effect, when and by whom."""
+    kept, other = row["kept_victim_id"], row["other_victim_id"]
+    effect = (f"same person: **{kept}** kept, {other} no longer counts" if row["decision"] == "same_person"
+              else f"different people: **{kept}** and **{other}** both count")
+    return f"{effect} · decided {_day(row['decided_at'])} by {row['decided_by']}"
+
+
+def _day(value: object) -> str:
+    return f"{pd.Timestamp(value):%d %b %Y}".lstrip("0")
+
+
+# ----------------------------------------------------------------------------- quality
+
+
+def view_label(by: str, group: str) -> str:
+    """How a grouping of the quality figures reads in the view select box."""
+    if by == "all":
+        return "All rows"
+    return f"Source: {code_label(group)}" if by == "source" else f"Import batch: {group}"
+
+
+def monthly_title(table: str, months: pd.DataFrame, view: str) -> str:
+    """The monthly chart's finding: which months stand out, against a usual month."""
+    where = f"{table}" + ("" if view == "All rows" else f" ({view.lower()})")
+    if months.empty:
+        return f"{where.capitalize()}: no dated records"
+    usual = f"a usual month has {months['rows'].median():,.0f}"
+    if len(months) < quality.MIN_MONTHS:
+        return f"{where.capitalize()}: {len(months)} months are too few to judge; {usual}"
+    flagged = months[months["outlier"].astype(bool)]
+    if flagged.empty:
+        return f"{where.capitalize()}: no month stands out; {usual} (range {months['rows'].min():,}–{months['rows'].max():,})"
+    named = [f"{pd.Timestamp(m):%b %Y} ({r:,})" for m, r in zip(flagged["month"], flagged["rows"])]
+    listed = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+    n = len(named)
+    return f"{where.capitalize()}: {n} unusual month{'s' * (n != 1)}, {listed}; {usual}"
+
+
+def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
+    """Records per month as a line, unusual months (modified z-score above quality.OUTLIER_Z)
+    marked with labelled diamonds. Returns the figure; draws nothing."""
+    fig = go.Figure()
+    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"], mode="lines", name="Records in the month",
+                    line={"color": ACCENT, "width": 2}, hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
+    flagged = months[months["outlier"].astype(bool)]
+    fig.add_scatter(x=pd.to_datetime(flagged["month"]), y=flagged["rows"], mode="markers+text",
+                    name=f"Unusual month (modified z-score beyond ±{quality.OUTLIER_Z})",
+                    marker={"symbol": "diamond", "size": 11, "color": OUTLIER_COLOUR,
+                            "line": {"width": 1, "color": "white"}},
+                    text=[f"{r:,}" for r in flagged["rows"]], textposition="top center",
+                    hovertemplate="%{x|%b %Y}: %{y:,} records, unusual<extra></extra>")
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+                      font={"family": FONT, "size": 13, "color": "#1C2733"}, height=MONTHLY_HEIGHT,
+                      margin={"l": 10, "r": 20, "t": 50, "b": 10}, plot_bgcolor="white", paper_bgcolor="white",
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                      showlegend=True)
+    fig.update_xaxes(title_text="Month", showgrid=False, linecolor="#AEB7C2", ticks="outside")
+    top = float(months["rows"].max()) if not months.empty else 1.0
+    fig.update_yaxes(title_text="Records in the month", gridcolor="#E6E9ED", zeroline=False, tickformat=",d",
+                     range=[0, max(top, 1.0) * HEADROOM])
+    return fig
+
+
+@dataclass
+class QualityView:
+    """The quality figures of one table and one view (all rows, a source, a batch), ready to draw."""
+
+    metrics: dict[str, str]
+    completeness: pd.DataFrame
+    completeness_words: str
+    monthly: pd.DataFrame
+    monthly_title: str
+    monthly_note: str
+    violations: pd.DataFrame
+    impact: pd.DataFrame
+    timeliness: pd.DataFrame
+    duplicates: pd.DataFrame
+
+
+def views(report: quality.QualityReport, table: str) -> dict[str, tuple[str, str]]:
+    """The views of `table` for the select box: label -> (by, group), all rows first."""
+    part = report.completeness[report.completeness["table"] == table]
+    pairs = dict.fromkeys(zip(part["by"], part["group"]))
+    return {view_label(by, group): (by, group) for by, group in pairs}
+
+
+def quality_view(report: quality.QualityReport, table: str, by: str, group: str) -> QualityView:
+    """Cut the report down to `table` and one view of it."""
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        keep = (frame["by"] == by) & (frame["group"] == group)
+        if "table" in frame.columns:
+            keep &= frame["table"] == table
+        return frame[keep]
+
+    view = view_label(by, group)
+    complete = completeness_table(pick(report.completeness))
+    timely = pick(report.timeliness)
+    broken = pick(report.violations)
+    monthly, note = pick(report.monthly), ""
+    if by == "batch":
+        monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == "all")]
+        note = "Monthly counts are per table and per source, not per import batch: all rows are shown."
+    monthly_view = "All rows" if by == "batch" else view
+    latest = timely["latest_date"].iloc[0] if not timely.empty else None
+    metrics = {"Rows": f"{int(timely['rows'].iloc[0]) if not timely.empty else 0:,}",
+               "Latest record": _day(latest) if latest is not None and pd.notna(latest) else "none",
+               f"Days since (to {_day(report.as_of)})": (f"{int(timely['days_since'].iloc[0]):,}"
+                                                         if latest is not None and pd.notna(latest) else "–"),
+               "Rows breaking a rule": f"{int(broken['rows'].sum()):,}"}
+    dupes = report.duplicates
+    if table == "victims" and by != "batch":
+        found = dupes[(dupes["by"] == by) & (dupes["group"] == group)]
+        metrics["Likely duplicate pairs"] = f"{int(found['pairs'].sum()):,}"
+    gaps = complete[complete["missing"] > 0]
+    words = (f"every column of {len(complete)} is filled in every row" if gaps.empty else
+             f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
+             f"({gaps['percent_filled'].iloc[0]:.0f}%)")
+    timeliness_all = report.timeliness[report.timeliness["table"] == table]
+    return QualityView(
+        metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
+        monthly_title=monthly_title(table, monthly, monthly_view), monthly_note=note,
+        violations=broken[["column", "rule", "rows"]].reset_index(drop=True),
+        impact=impact_table(report.impact, table),
+        timeliness=pd.DataFrame({"rows of": [view_label(b, g) for b, g in zip(timeliness_all["by"], timeliness_all["group"])],
+                                 "rows": timeliness_all["rows"], "latest record": timeliness_all["latest_date"],
+                                 "days since": timeliness_all["days_since"]}),
+        duplicates=pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
+                                            for b, g in zip(dupes["by"], dupes["group"])],
+                                 "pairs waiting for review": dupes["pairs"]}))
+
+
+def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Completeness of one table and view, least filled first: column, % filled, filled, missing."""
+    out = frame.assign(missing=frame["rows"] - frame["filled"])
+    out = out.sort_values(["percent_filled", "column"], kind="stable", na_position="first")
+    return out[["column", "percent_filled", "filled", "missing"]].reset_index(drop=True)
+
+
+def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Each incomplete column of `table` with the indicators that read it, one row per column
+    and indicator, its uses joined ('date, filter')."""
+    part = impact[impact["table"] == table]
+    if part.empty:
+        return pd.DataFrame(columns=["column", "percent_filled", "missing", "indicator", "used as"])
+    grouped = part.groupby(["column", "percent_filled", "missing", "indicator", "name"], sort=False, dropna=False)
+    out = grouped["use"].agg(lambda uses: ", ".join(dict.fromkeys(uses))).reset_index()
+    out["indicator"] = out["name"] + " (" + out["indicator"] + ")"
+    return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]

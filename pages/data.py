@@ -1,0 +1,198 @@
+"""Data: load agency files (check first, then confirm), review likely duplicate victims,
+see the data's quality per table, source and batch, and read the audit log."""
+import streamlit as st
+
+from cpc_monitor import audit, ingest, ui, ui_data
+
+CHART_CONFIG = {"displayModeBar": False}
+MAX_PAIRS = 20  # pairs drawn at once: each is a card; the rest wait for the next review round
+MAX_DECISIONS = 50  # past decisions listed with Undo, newest first
+FIRST_QUALITY_TABLE = "victims"  # shown first: it has sources, duplicates and the most gaps that matter
+MODE_WORDS = {"append": "Append: add the file's rows", "replace": "Replace: the file becomes the whole table"}
+# The audit log as shown: what happened first, the long file hash last (the download keeps every field).
+AUDIT_COLUMNS = ("at", "who", "action", "outcome", "table", "file", "rows_added", "rows_replaced", "batch", "message",
+                 "sha256")
+# Session-state keys: the uploader's generation (a new key empties it after an import), the
+# last check, the last import, and the duplicate choice waiting for its confirmation.
+UPLOAD_GENERATION, CHECKED, IMPORTED, CHOICE, NOTE = "upload_gen", "upload_checked", "upload_imported", "dup_choice", "dup_note"
+
+ui.page_header("Data", ingest.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row "
+                                          "(the sidebar filters do not apply to this page)")
+path = ui.db_path()
+can_write = ui_data.writes_allowed()
+upload_tab, duplicates_tab, quality_tab, audit_tab = st.tabs(["Upload", "Duplicates", "Quality", "Audit log"])
+
+
+# ----------------------------------------------------------------------------- upload
+
+
+def _import(uploader: str, table: str, mode: str) -> None:
+    upload = st.session_state.get(uploader)
+    if upload is None:
+        return
+    outcome = ui_data.run_upload(path, table, upload.name, upload.getvalue(), mode, dry_run=False)
+    st.session_state[IMPORTED] = outcome
+    if outcome.written:  # a fresh uploader for the next file
+        st.session_state[UPLOAD_GENERATION] = st.session_state.get(UPLOAD_GENERATION, 0) + 1
+        st.session_state.pop(CHECKED, None)
+
+
+with upload_tab:
+    if not can_write:
+        st.warning(ui_data.loopback_notice(), icon=":material/lock:")
+    else:
+        st.caption("Choose the table and a CSV (UTF-8) or Excel file. The file is checked first and nothing is "
+                   "written until you confirm; an import with any error writes nothing, and the previous version "
+                   "of the database is kept as a backup.")
+        left, right = st.columns(2)
+        table = left.selectbox("Table to load", ingest.IMPORTABLE, key="upload_table")
+        mode = right.radio("Mode", ingest.MODES, format_func=MODE_WORDS.get, key="upload_mode", horizontal=True)
+        uploader = f"upload_file_{st.session_state.get(UPLOAD_GENERATION, 0)}"
+        upload = st.file_uploader("File", type=["csv", "xlsx"], key=uploader)
+        imported = st.session_state.get(IMPORTED)
+        if upload is None:
+            if imported is not None and imported.written:
+                ui_data.show_report(imported.report, "imported")
+        else:
+            signature = (upload.file_id, table, mode, ui_data.stamp(path))
+            if st.session_state.get(CHECKED, (None,))[0] != signature:
+                st.session_state[CHECKED] = (signature, ui_data.run_upload(path, table, upload.name,
+                                                                           upload.getvalue(), mode, dry_run=True))
+                st.session_state.pop(IMPORTED, None)
+            checked = st.session_state[CHECKED][1]
+            if checked.report is None:
+                st.error(checked.message, icon=":material/block:")
+            else:
+                ui_data.show_report(checked.report, "checked")
+                if checked.report.ok:
+                    st.button(f"Confirm: import {checked.report.rows_added:,} rows into {table}", type="primary",
+                              key="upload_confirm", on_click=_import, args=(uploader, table, mode),
+                              icon=":material/upload:")
+            if imported is not None and not imported.written:
+                if imported.report is None:
+                    st.error(imported.message, icon=":material/block:")
+                else:
+                    ui_data.show_report(imported.report, "refused")
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def _choose(kept: str, other: str, decision: str | None) -> None:
+    st.session_state[CHOICE] = (kept, other, decision) if decision else None
+
+
+def _decide(kept: str, other: str, decision: str) -> None:
+    st.session_state[CHOICE] = None
+    st.session_state[NOTE] = ui_data.decide(path, kept, other, decision)
+
+
+def _undo(kept: str, other: str) -> None:
+    st.session_state[NOTE] = ui_data.undo(path, kept, other)
+
+
+with duplicates_tab:
+    pairs, decided = ui_data.review(path)
+    note = st.session_state.pop(NOTE, None)
+    if note is not None:
+        (st.success if note.ok else st.error)(note.text)
+    if not can_write:
+        st.warning(ui_data.loopback_notice(), icon=":material/lock:")
+    st.markdown(f"**{len(pairs):,} likely duplicate pair{'s' * (len(pairs) != 1)} to review**: victims reported by "
+                "different agencies with the same sex, parish and form of exploitation, ages within a year, "
+                "identified within 14 days. Nothing is merged until you decide; every decision can be undone.")
+    if len(pairs) > MAX_PAIRS:
+        st.caption(f"Showing the first {MAX_PAIRS} pairs, earliest first; the others follow as you decide.")
+    choice = st.session_state.get(CHOICE)
+    for start in range(0, min(len(pairs), MAX_PAIRS), 2):
+        for column, (_, pair) in zip(st.columns(2), pairs.iloc[start:start + 2].iterrows()):
+            kept, other = pair["kept_victim_id"], pair["other_victim_id"]
+            card = column.container(border=True, key=f"pair_{kept}_{other}")
+            card.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
+            if choice and choice[:2] == (kept, other):
+                card.warning(ui_data.preview(*choice))
+            buttons = card.container(horizontal=True)
+            if choice and choice[:2] == (kept, other):
+                buttons.button("Confirm", type="primary", key=f"confirm_{kept}_{other}", on_click=_decide,
+                               args=choice, disabled=not can_write)
+                buttons.button("Cancel", key=f"cancel_{kept}_{other}", on_click=_choose, args=(kept, other, None))
+            else:
+                buttons.button("Same person", key=f"same_{kept}_{other}", on_click=_choose,
+                               args=(kept, other, "same_person"), disabled=not can_write)
+                buttons.button("Different people", key=f"different_{kept}_{other}", on_click=_choose,
+                               args=(kept, other, "different"), disabled=not can_write)
+    st.markdown("##### Decisions taken")
+    if decided.empty:
+        st.caption("No decision yet.")
+    for _, row in decided.head(MAX_DECISIONS).iterrows():
+        text_col, undo_col = st.columns([6, 1], vertical_alignment="center")
+        text_col.markdown(ui_data.decision_words(row))
+        undo_col.button("Undo", key=f"undo_{row['kept_victim_id']}_{row['other_victim_id']}", on_click=_undo,
+                        args=(row["kept_victim_id"], row["other_victim_id"]), disabled=not can_write)
+
+
+# ----------------------------------------------------------------------------- quality
+
+with quality_tab:
+    report, note = ui_data.quality_report(path, ui.indicators_path())
+    if note:
+        st.caption(note)
+    tables = list(dict.fromkeys(report.completeness["table"]))
+    left, right = st.columns(2)
+    table = left.selectbox("Table", tables, key="quality_table",
+                           index=tables.index(FIRST_QUALITY_TABLE) if FIRST_QUALITY_TABLE in tables else 0)
+    views = ui_data.views(report, table)
+    view = right.selectbox("Rows", list(views), key=f"quality_view_{table}",
+                           help="All rows, the rows one source reported, or the rows one import brought in.")
+    figures = ui_data.quality_view(report, table, *views[view])
+    for column, (name, value) in zip(st.columns(len(figures.metrics)), figures.metrics.items()):
+        column.metric(name, value)
+    chart_col, table_col = st.columns(2, gap="medium")
+    with chart_col:
+        if figures.monthly_note:
+            st.caption(figures.monthly_note)
+        st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title), config=CHART_CONFIG,
+                        key="quality_monthly")
+    with table_col:
+        st.markdown(f"**Completeness**: {figures.completeness_words}")
+        st.dataframe(figures.completeness, hide_index=True, height=35 * (len(figures.completeness) + 1) + 3,
+                     column_config={"percent_filled": st.column_config.ProgressColumn(
+                         "% filled", format="%.0f%%", min_value=0, max_value=100, width="medium"),
+                         "filled": st.column_config.NumberColumn("filled", format="localized"),
+                         "missing": st.column_config.NumberColumn("missing", format="localized")})
+    st.markdown("##### Rule violations")
+    if figures.violations.empty:
+        st.markdown("No stored row breaks an import rule.")
+    else:
+        st.dataframe(figures.violations, hide_index=True)
+    st.markdown("##### Indicators each gap affects")
+    if figures.impact.empty:
+        st.markdown(f"No indicator reads an incomplete column of {table}.")
+    else:
+        st.dataframe(figures.impact, hide_index=True, column_config={
+            "percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%")})
+    timely_col, dupes_col = st.columns([3, 2], gap="medium")
+    timely_col.markdown("##### Latest record per source and batch")
+    timely_col.dataframe(figures.timeliness, hide_index=True,
+                         column_config={"rows of": st.column_config.TextColumn(width="large")})
+    dupes_col.markdown("##### Likely duplicates per agency")
+    if table == "victims":
+        dupes_col.dataframe(figures.duplicates, hide_index=True)
+    else:
+        dupes_col.markdown("Duplicates are looked for among victims only (choose the victims table).")
+
+
+# ----------------------------------------------------------------------------- audit log
+
+with audit_tab:
+    log = audit.entries(path).iloc[::-1].reset_index(drop=True)
+    if log.empty:
+        st.info("Nothing is logged yet: every import (refused ones too), restore and duplicate decision appears here.")
+    else:
+        st.caption(f"{len(log):,} entr{'ies' if len(log) != 1 else 'y'}, newest first, kept in "
+                   f"{audit.log_path(path)} beside the database and only ever appended to.")
+        st.dataframe(log, hide_index=True, column_order=AUDIT_COLUMNS, column_config={
+            "message": st.column_config.TextColumn(width="large"),
+            "rows_added": st.column_config.NumberColumn("rows added"),
+            "rows_replaced": st.column_config.NumberColumn("rows replaced")})
+        ui_data.download_csv(log, "audit-log", "Download the audit log (CSV)", key="audit_download")
