@@ -107,11 +107,12 @@ class Evaluation:
 
 
 def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = None,
-             by: str | None = None, filters: Filters = Filters()) -> Evaluation:
+             by: str | None = None, filters: Filters = Filters(), breakdowns: bool = True) -> Evaluation:
     """Evaluate the indicators of `iset` (or those in `ids`) on the database at `db_path`.
 
     `by` breaks every indicator down by that one column; without it each indicator is
-    broken down by its own `disaggregations`."""
+    broken down by its own `disaggregations`, unless `breakdowns` is False (totals only:
+    what a scorecard needs, several times faster)."""
     with db.reading(db_path) as con:
         tables = db.table_columns(con)
         if "schema_info" not in tables:
@@ -129,7 +130,8 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
                 results.append(IndicatorResult(key, label, pillar, "", "", ERROR, errors=issues))
         for ind in iset.indicators:
             if ids is None or ind.id in ids:
-                results.append(_evaluate_one(con, iset, ind, tables, by, filters, ranges))
+                dims = (by,) if by else tuple(ind.disaggregations) if breakdowns else ()
+                results.append(_evaluate_one(con, iset, ind, tables, dims, filters, ranges))
     order = {key: i for i, key in enumerate(iset.index)}
     results.sort(key=lambda r: order.get(r.id, len(order)))
     issues = list(iset.issues) + [e for r in results if r.indicator is not None for e in r.errors]
@@ -186,12 +188,11 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
     return compiled, issues, notes
 
 
-def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, by: str | None, filters: Filters,
+def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
                   ranges: dict) -> IndicatorResult:
     settings = iset.settings(ind)
     result = IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR,
                              indicator=ind, settings=settings)
-    dims = (by,) if by else tuple(ind.disaggregations)
     compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters)
     result.notes = notes
     if issues:

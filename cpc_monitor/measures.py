@@ -68,6 +68,27 @@ class MeasureProblem(Exception):
         self.path = path
 
 
+# Checks of SQL against a table's columns give the same answer every time for the same text
+# and columns, so they are remembered: a filter change then only runs the measures.
+_CHECKS: dict[tuple, object] = {}
+_CHECKS_KEPT = 5_000  # far more than any indicator file needs; cleared when full
+
+
+def _remembered(key: tuple, check):
+    """check() once per key; a MeasureProblem it raises is remembered and raised again."""
+    if key not in _CHECKS:
+        if len(_CHECKS) >= _CHECKS_KEPT:
+            _CHECKS.clear()
+        try:
+            _CHECKS[key] = check()
+        except MeasureProblem as problem:
+            _CHECKS[key] = problem
+    found = _CHECKS[key]
+    if isinstance(found, MeasureProblem):
+        raise MeasureProblem(str(found), found.path)
+    return found
+
+
 # --------------------------------------------------------------------- sources and columns
 
 
@@ -233,7 +254,8 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
         raise MeasureProblem(unknown_name(f"column in '{measure.table}' called", measure.time_column, allowed),
                              (time_key,))
     src = source_sql(measure.table, tables)
-    kind = _type_of(con, src, measure.time_column, (time_key,))
+    columns = _columns_key(con, src)
+    kind = _type_of(con, src, measure.time_column, (time_key,), columns)
     if measure.date and not kind.startswith(("DATE", "TIMESTAMP")):
         raise MeasureProblem(f"`date: {measure.date}` is not a date column ({kind.lower()}); name the column "
                              "holding the event's date, or use `year:` for a column of years.", (time_key,))
@@ -250,7 +272,7 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
         sql = segments.get(entry, entry)
         label = f"the segment '{entry}' (\"{sql}\")" if entry in segments else f"\"{entry}\""
         _checked(con, sql, measure.table, allowed, ("where", i), entry if entry not in segments else None)
-        kind = _type_of(con, src, sql, ("where", i))
+        kind = _type_of(con, src, sql, ("where", i), columns)
         if kind != "BOOLEAN":
             raise MeasureProblem(f"the filter {label} gives {kind.lower()} values, not true/false; "
                                  "write a condition such as \"age < 18\" or \"outcome = 'convicted'\".", ("where", i))
@@ -265,27 +287,59 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
 
     have = tuple(d for d in dims if d in allowed)
     missing = tuple(d for d in dims if d not in allowed)
-    agg = _AGG_SQL[measure.agg].format(expr)
-    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in have])
-    group_cols = "".join(f", CAST({d} AS TEXT) AS {d}" for d in have)
-    grouping = "".join(f", grouping({d}) AS g_{d}" for d in have)
-    sql = (f"WITH src AS ({src}) SELECT {year_sql} AS cpc_year{''.join(f', {d}' for d in have)}, "
-           f"{agg} AS value{grouping} FROM src WHERE {' AND '.join(conditions)} "
-           f"GROUP BY GROUPING SETS ({sets})")
-    # Wrap so the GROUP BY sees raw columns and the outer query casts groups to text.
-    sql = (f"SELECT cpc_year AS year{group_cols}, value{''.join(f', g_{d}' for d in have)} FROM ({sql})")
+    sql = _filled_query(measure, src, year_sql, conditions, have)
+    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have)
     range_sql = (f"WITH src AS ({src}) SELECT min({year_sql}), max({year_sql}) FROM src")
+    # Filters only add bound conditions on known text columns: check the query without them once.
+    _remembered(("query", unfiltered, columns), lambda: _describe_query(con, unfiltered))
+    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied))
+
+
+def _describe_query(con, sql: str) -> None:
+    """Bind the whole compiled query once (aggregates misused, types that do not fit ...)."""
     try:
-        con.execute(f"DESCRIBE {sql}", params)
+        con.execute(f"DESCRIBE {sql}", [0, 0])
     except db.SqlError as exc:
         raise MeasureProblem(f"this measure cannot be computed: {_first_line(exc)}. "
                              "Check that `agg` fits `expr` (e.g. sum needs numbers).", ("expr",)) from exc
-    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied))
+
+
+def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[str], dims: tuple[str, ...]) -> str:
+    """One query for the totals and every breakdown, with every year of the range filled in.
+
+    GROUPING SETS computes all breakdowns in one scan; the grid (years x groups seen) gives
+    empty years 0 for counts and sums (null otherwise); running totals are a window sum.
+    The two last parameters are the first and last year of the table."""
+    expr = "*" if measure.expr is None else f"({measure.expr})"
+    agg = _AGG_SQL[measure.agg].format(expr)
+    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims])
+    flags = "".join(f", grouping({d}) AS g_{d}" for d in dims)
+    dim_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN '{d}' " for d in dims) + "ELSE '' END" if dims else "''"
+    order_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN {i + 1} " for i, d in enumerate(dims)) + "ELSE 0 END" \
+        if dims else "0"
+    group_case = ("CASE " + "".join(f"WHEN g_{d} = 0 THEN coalesce(CAST({d} AS TEXT), 'unknown') " for d in dims)
+                  + "ELSE '' END") if dims else "''"
+    additive = measure.agg in ZERO_WHEN_EMPTY
+    merge = "sum" if additive else "max"  # a NULL group and a literal 'unknown' share one cell
+    filled = "coalesce(l.value, 0)" if additive else "l.value"
+    value = (f"sum({filled}) OVER (PARTITION BY g.dim, g.grp ORDER BY g.year)" if measure.cumulative else filled)
+    return (
+        f"WITH src AS ({src}), "
+        f"agg AS (SELECT {year_sql} AS cpc_year{''.join(f', {d}' for d in dims)}, {agg} AS value{flags} "
+        f"FROM src WHERE {' AND '.join(conditions)} GROUP BY GROUPING SETS ({sets})), "
+        f"long AS (SELECT cpc_year AS year, {dim_case} AS dim, {order_case} AS dim_order, {group_case} AS grp, "
+        f"CAST({merge}(value) AS DOUBLE) AS value FROM agg GROUP BY ALL), "
+        "years AS (SELECT CAST(range AS INTEGER) AS year FROM range(CAST(? AS INTEGER), CAST(? AS INTEGER) + 1)), "
+        "groups AS (SELECT DISTINCT dim, dim_order, grp FROM long UNION SELECT '', 0, ''), "
+        "grid AS (SELECT year, dim, dim_order, grp FROM years CROSS JOIN groups) "
+        f"SELECT g.year, g.dim, g.grp AS \"group\", CAST({value} AS DOUBLE) AS value "
+        "FROM grid g LEFT JOIN long l ON l.year = g.year AND l.dim = g.dim AND l.grp = g.grp "
+        "ORDER BY g.dim_order, g.year, g.grp")
 
 
 def _checked(con, sql: str, table: str, allowed: tuple[str, ...], path: tuple, bare: str | None = None) -> None:
     try:
-        check_fragment(con, sql, table, allowed)
+        _remembered(("fragment", sql, table, allowed), lambda: check_fragment(con, sql, table, allowed))
     except MeasureProblem as problem:
         message = str(problem)
         if bare and bare.isidentifier() and bare not in allowed:
@@ -294,7 +348,16 @@ def _checked(con, sql: str, table: str, allowed: tuple[str, ...], path: tuple, b
         raise MeasureProblem(message, path) from None
 
 
-def _type_of(con, src: str, sql: str, path: tuple) -> str:
+def _type_of(con, src: str, sql: str, path: tuple, columns: tuple) -> str:
+    return _remembered(("type", src, sql, path, columns), lambda: _describe_type(con, src, sql, path))
+
+
+def _columns_key(con, src: str) -> tuple:
+    """The types of a source's columns: part of every remembered check's key."""
+    return tuple(map(tuple, con.execute(f"DESCRIBE {src}").fetchall()))
+
+
+def _describe_type(con, src: str, sql: str, path: tuple) -> str:
     try:
         rows = con.execute(f"DESCRIBE WITH src AS ({src}) SELECT ({sql}) AS cpc_value FROM src").fetchall()
     except db.SqlError as exc:
@@ -315,50 +378,18 @@ class MeasureValues:
 
 
 def run(con: db.Connection, compiled: Compiled, ranges: dict[str, tuple] | None = None) -> MeasureValues:
-    """Run a compiled measure: one query, then fill the years of the table's range."""
+    """Run a compiled measure: one query, every year of the table's range filled in."""
     ranges = ranges if ranges is not None else {}
     if compiled.range_sql not in ranges:
         ranges[compiled.range_sql] = con.execute(compiled.range_sql).fetchone()
     first, last = ranges[compiled.range_sql]
-    raw = con.execute(compiled.sql, compiled.params).df()
-    frames = [_fill(raw[_is_set(raw, compiled.dims, None)], "", None, first, last, compiled.measure)]
-    for d in compiled.dims:
-        part = raw[_is_set(raw, compiled.dims, d)]
-        frames.append(_fill(part, d, d, first, last, compiled.measure))
-    frame = pd.concat(frames, ignore_index=True) if frames else _empty()
-    return MeasureValues(frame, first, last)
-
-
-def _is_set(raw: pd.DataFrame, dims: tuple[str, ...], dim: str | None) -> pd.Series:
-    """Rows of the grouping set for `dim` (None: the yearly totals)."""
-    mask = pd.Series(True, index=raw.index)
-    for d in dims:
-        mask &= raw[f"g_{d}"] == (0 if d == dim else 1)
-    return mask
+    if first is None or last is None:
+        return MeasureValues(_empty(), None, None)
+    frame = con.execute(compiled.sql, compiled.params + [first, last]).df()
+    frame["year"] = frame["year"].astype("int64")
+    return MeasureValues(frame, int(first), int(last))
 
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({"year": pd.Series([], dtype="int64"), "dim": pd.Series([], dtype="str"),
                          "group": pd.Series([], dtype="str"), "value": pd.Series([], dtype="float64")})
-
-
-def _fill(part: pd.DataFrame, dim: str, column: str | None, first: int | None, last: int | None,
-          measure: Measure) -> pd.DataFrame:
-    """Every year of the range (x every group seen), 0 for empty counts, running totals."""
-    if first is None or last is None:
-        return _empty()
-    years = range(int(first), int(last) + 1)
-    groups = (sorted(g for g in part[column].dropna().unique()) + (["unknown"] if part[column].isna().any() else [])
-              if column else [""])
-    values = part.assign(group=part[column].fillna("unknown") if column else "")
-    values = values.groupby(["year", "group"], as_index=False)["value"].sum(min_count=1)
-    grid = pd.MultiIndex.from_product([list(years), groups], names=["year", "group"]).to_frame(index=False)
-    out = grid.merge(values, on=["year", "group"], how="left")
-    out["value"] = out["value"].astype("float64")
-    if measure.agg in ZERO_WHEN_EMPTY:
-        out["value"] = out["value"].fillna(0.0)
-    if measure.cumulative:
-        out = out.sort_values(["group", "year"])
-        out["value"] = out.groupby("group")["value"].cumsum()
-    out.insert(1, "dim", dim)
-    return out[["year", "dim", "group", "value"]].sort_values(["year", "group"]).reset_index(drop=True)
