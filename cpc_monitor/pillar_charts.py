@@ -245,8 +245,9 @@ def _stacked(frame: pd.DataFrame, dim: str, order: list[str] | None, title: str,
               "yaxis": _counts(float(heights.max()) if not heights.empty else 0.0)}
     if not groups:
         layout = _merge(layout, _note("Nothing recorded for these filters"))
-    elif not (parts["value"].fillna(0) > 0).any():
-        layout = _merge(layout, _note(f"Every count here is below {min_cell}: hidden in presentation-safe mode"))
+    elif not (parts["value"].fillna(0) > 0).any():  # every cell hidden: say so instead of empty bars
+        note = f"Every count here is below {min_cell}: hidden in presentation-safe mode"
+        return _figure([], title, x_title, y_title, _merge(layout, _note(note)), legend=False)
     return _figure(traces, title, x_title, y_title, layout)
 
 
@@ -609,7 +610,7 @@ def trainings_cumulative_chart(cumulative: pd.DataFrame, dim: str = "partner", m
     for i, group in enumerate(groups):
         part = parts[parts["group"] == group].sort_values("year")
         traces.append({"type": "scatter", "x": _list(part["year"]), "y": _list(part["value"]), "mode": "lines+markers",
-                       "name": name(group), "line": {"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+                       "name": name(group), "line": {"color": _colour(group, i), "width": 2},
                        "customdata": _shown_counts(part["value"], part["suppressed"], min_cell),
                        "hovertemplate": _HOVER})
     shown = total[total["value"].notna()]

@@ -256,21 +256,22 @@ def view_label(by: str, group: str) -> str:
     return f"Source: {code_label(group)}" if by == "source" else f"Import batch: {group}"
 
 
-def monthly_title(table: str, months: pd.DataFrame, view: str) -> str:
-    """The monthly chart's finding: which months stand out, against a usual month."""
-    where = f"{table}" + ("" if view == "All rows" else f" ({view.lower()})")
+def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
+    """The monthly chart's finding (which months stand out), with the usual month on a second line."""
+    subject = table.capitalize() + (f" from {code_label(group)}" if by == "source" else "")
     if months.empty:
-        return f"{where.capitalize()}: no dated records"
-    usual = f"a usual month has {months['rows'].median():,.0f}"
+        return f"{subject}: no dated records"
+    usual = (f"<br><sup>a usual month has {months['rows'].median():,.0f} records "
+             f"(range {months['rows'].min():,}–{months['rows'].max():,})</sup>")
     if len(months) < quality.MIN_MONTHS:
-        return f"{where.capitalize()}: {len(months)} months are too few to judge; {usual}"
+        return f"{subject}: {len(months)} months are too few to judge" + usual
     flagged = months[months["outlier"].astype(bool)]
     if flagged.empty:
-        return f"{where.capitalize()}: no month stands out; {usual} (range {months['rows'].min():,}–{months['rows'].max():,})"
+        return f"{subject}: no month stands out" + usual
     named = [f"{pd.Timestamp(m):%b %Y} ({r:,})" for m, r in zip(flagged["month"], flagged["rows"])]
-    listed = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
-    n = len(named)
-    return f"{where.capitalize()}: {n} unusual month{'s' * (n != 1)}, {listed}; {usual}"
+    listed = ", ".join(named[:-1]) + " and " + named[-1] if 1 < len(named) <= 3 else named[0] if len(named) == 1 \
+        else ", ".join(named[:2]) + f" and {len(named) - 2} more"
+    return f"{subject}: {len(named)} unusual month{'s' * (len(named) != 1)}, {listed}" + usual
 
 
 def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
@@ -286,9 +287,9 @@ def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
                             "line": {"width": 1, "color": "white"}},
                     text=[f"{r:,}" for r in flagged["rows"]], textposition="top center",
                     hovertemplate="%{x|%b %Y}: %{y:,} records, unusual<extra></extra>")
-    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#1C2733"}, height=MONTHLY_HEIGHT,
-                      margin={"l": 10, "r": 20, "t": 50, "b": 10}, plot_bgcolor="white", paper_bgcolor="white",
+                      margin={"l": 10, "r": 20, "t": 70, "b": 10}, plot_bgcolor="white", paper_bgcolor="white",
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
                       showlegend=True)
     fig.update_xaxes(title_text="Month", showgrid=False, linecolor="#AEB7C2", ticks="outside")
@@ -302,7 +303,7 @@ def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
 class QualityView:
     """The quality figures of one table and one view (all rows, a source, a batch), ready to draw."""
 
-    metrics: dict[str, str]
+    metrics: list[tuple[str, str, str | None]]  # label, value, note under the value
     completeness: pd.DataFrame
     completeness_words: str
     monthly: pd.DataFrame
@@ -329,7 +330,6 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
             keep &= frame["table"] == table
         return frame[keep]
 
-    view = view_label(by, group)
     complete = completeness_table(pick(report.completeness))
     timely = pick(report.timeliness)
     broken = pick(report.violations)
@@ -337,17 +337,16 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
     if by == "batch":
         monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == "all")]
         note = "Monthly counts are per table and per source, not per import batch: all rows are shown."
-    monthly_view = "All rows" if by == "batch" else view
     latest = timely["latest_date"].iloc[0] if not timely.empty else None
-    metrics = {"Rows": f"{int(timely['rows'].iloc[0]) if not timely.empty else 0:,}",
-               "Latest record": _day(latest) if latest is not None and pd.notna(latest) else "none",
-               f"Days since (to {_day(report.as_of)})": (f"{int(timely['days_since'].iloc[0]):,}"
-                                                         if latest is not None and pd.notna(latest) else "–"),
-               "Rows breaking a rule": f"{int(broken['rows'].sum()):,}"}
-    dupes = report.duplicates
+    dated = latest is not None and pd.notna(latest)
+    metrics = [("Rows", f"{int(timely['rows'].iloc[0]) if not timely.empty else 0:,}", None),
+               ("Latest record", _day(latest) if dated else "none",
+                f"{int(timely['days_since'].iloc[0]):,} days before {_day(report.as_of)}" if dated else None),
+               ("Rows breaking a rule", f"{int(broken['rows'].sum()):,}", None)]
     if table == "victims" and by != "batch":
-        found = dupes[(dupes["by"] == by) & (dupes["group"] == group)]
-        metrics["Likely duplicate pairs"] = f"{int(found['pairs'].sum()):,}"
+        found = report.duplicates[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
+        metrics.append(("Likely duplicate pairs", f"{int(found['pairs'].sum()):,}", None))
+    dupes = report.duplicates
     gaps = complete[complete["missing"] > 0]
     words = (f"every column of {len(complete)} is filled in every row" if gaps.empty else
              f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
@@ -355,7 +354,7 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
     timeliness_all = report.timeliness[report.timeliness["table"] == table]
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
-        monthly_title=monthly_title(table, monthly, monthly_view), monthly_note=note,
+        monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
         violations=broken[["column", "rule", "rows"]].reset_index(drop=True),
         impact=impact_table(report.impact, table),
         timeliness=pd.DataFrame({"rows of": [view_label(b, g) for b, g in zip(timeliness_all["by"], timeliness_all["group"])],

@@ -104,23 +104,23 @@ with duplicates_tab:
     if len(pairs) > MAX_PAIRS:
         st.caption(f"Showing the first {MAX_PAIRS} pairs, earliest first; the others follow as you decide.")
     choice = st.session_state.get(CHOICE)
-    for start in range(0, min(len(pairs), MAX_PAIRS), 2):
-        for column, (_, pair) in zip(st.columns(2), pairs.iloc[start:start + 2].iterrows()):
-            kept, other = pair["kept_victim_id"], pair["other_victim_id"]
-            card = column.container(border=True, key=f"pair_{kept}_{other}")
-            card.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
-            if choice and choice[:2] == (kept, other):
-                card.warning(ui_data.preview(*choice))
-            buttons = card.container(horizontal=True)
-            if choice and choice[:2] == (kept, other):
-                buttons.button("Confirm", type="primary", key=f"confirm_{kept}_{other}", on_click=_decide,
-                               args=choice, disabled=not can_write)
-                buttons.button("Cancel", key=f"cancel_{kept}_{other}", on_click=_choose, args=(kept, other, None))
-            else:
-                buttons.button("Same person", key=f"same_{kept}_{other}", on_click=_choose,
-                               args=(kept, other, "same_person"), disabled=not can_write)
-                buttons.button("Different people", key=f"different_{kept}_{other}", on_click=_choose,
-                               args=(kept, other, "different"), disabled=not can_write)
+    for _, pair in pairs.head(MAX_PAIRS).iterrows():
+        kept, other = pair["kept_victim_id"], pair["other_victim_id"]
+        records, actions = st.container(border=True, key=f"pair_{kept}_{other}").columns([5, 2], gap="medium")
+        records.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
+        chosen = bool(choice) and choice[:2] == (kept, other)
+        if chosen:
+            actions.warning(ui_data.preview(*choice))
+        buttons = actions.container(horizontal=True)
+        if chosen:
+            buttons.button("Confirm", type="primary", key=f"confirm_{kept}_{other}", on_click=_decide, args=choice,
+                           disabled=not can_write)
+            buttons.button("Cancel", key=f"cancel_{kept}_{other}", on_click=_choose, args=(kept, other, None))
+        else:
+            buttons.button("Same person", key=f"same_{kept}_{other}", on_click=_choose,
+                           args=(kept, other, "same_person"), disabled=not can_write)
+            buttons.button("Different people", key=f"different_{kept}_{other}", on_click=_choose,
+                           args=(kept, other, "different"), disabled=not can_write)
     st.markdown("##### Decisions taken")
     if decided.empty:
         st.caption("No decision yet.")
@@ -145,21 +145,19 @@ with quality_tab:
     view = right.selectbox("Rows", list(views), key=f"quality_view_{table}",
                            help="All rows, the rows one source reported, or the rows one import brought in.")
     figures = ui_data.quality_view(report, table, *views[view])
-    for column, (name, value) in zip(st.columns(len(figures.metrics)), figures.metrics.items()):
-        column.metric(name, value)
-    chart_col, table_col = st.columns(2, gap="medium")
-    with chart_col:
-        if figures.monthly_note:
-            st.caption(figures.monthly_note)
-        st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title), config=CHART_CONFIG,
-                        key="quality_monthly")
-    with table_col:
-        st.markdown(f"**Completeness**: {figures.completeness_words}")
-        st.dataframe(figures.completeness, hide_index=True, height=35 * (len(figures.completeness) + 1) + 3,
-                     column_config={"percent_filled": st.column_config.ProgressColumn(
-                         "% filled", format="%.0f%%", min_value=0, max_value=100, width="medium"),
-                         "filled": st.column_config.NumberColumn("filled", format="localized"),
-                         "missing": st.column_config.NumberColumn("missing", format="localized")})
+    for column, (name, value, below) in zip(st.columns([2 if below else 1 for _, _, below in figures.metrics]),
+                                            figures.metrics):
+        column.metric(name, value, below, delta_color="off", delta_arrow="off")
+    if figures.monthly_note:
+        st.caption(figures.monthly_note)
+    st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title), config=CHART_CONFIG,
+                    key="quality_monthly")
+    st.markdown(f"##### Completeness\n{figures.completeness_words}")
+    st.dataframe(figures.completeness, hide_index=True, height=35 * (len(figures.completeness) + 1) + 3,
+                 column_config={"percent_filled": st.column_config.ProgressColumn(
+                     "% filled", format="%.0f%%", min_value=0, max_value=100, width="large"),
+                     "filled": st.column_config.NumberColumn("rows filled", format="localized"),
+                     "missing": st.column_config.NumberColumn("rows missing", format="localized")})
     st.markdown("##### Rule violations")
     if figures.violations.empty:
         st.markdown("No stored row breaks an import rule.")
