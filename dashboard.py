@@ -34,4 +34,5 @@ with st.sidebar:
     st.markdown("### CPC Monitor")
     st.caption("US–Jamaica Child Protection Compact: progress toward 2030")
 ui.sidebar_filters()
+ui.mark_entry_script()
 page.run()

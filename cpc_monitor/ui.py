@@ -237,11 +237,34 @@ def min_cell() -> int:
 # ----------------------------------------------------------------------------- header
 
 
+# Set by dashboard.py just before it runs a page: the page then knows the sidebar and the
+# navigation exist. Opening /protection on a freshly started server makes Streamlit run the
+# page file alone (its old pages/ folder mode, until st.navigation is first called).
+ENTRY_MARK = "_cpc_entry_ran"
+
+
+def mark_entry_script() -> None:
+    """Called by dashboard.py before `page.run()`."""
+    st.session_state[ENTRY_MARK] = True
+
+
+def _require_entry_script() -> None:
+    """Run again through dashboard.py when a page was started without it."""
+    if not st.session_state.pop(ENTRY_MARK, False):
+        # What st.navigation itself does on its first call: leave the pages/ folder mode, so
+        # the rerun starts at dashboard.py, which opens this page by its URL.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(title: str, tables: Sequence[str], subtitle: str = "") -> Evaluation:
     """The page title, the SAMPLE DATA notice while the data is synthetic, 'data to <date>',
     the source tables and which filters in force apply to which of them.
 
     Returns the evaluation under the filters in force (cached), which most pages need."""
+    _require_entry_script()
     filters, _ = current_filters()
     ev = evaluation(filters)
     left, right = st.columns([3, 2], vertical_alignment="center")

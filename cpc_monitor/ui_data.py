@@ -261,8 +261,8 @@ def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
     subject = table.capitalize() + (f" from {code_label(group)}" if by == "source" else "")
     if months.empty:
         return f"{subject}: no dated records"
-    usual = (f"<br><sup>a usual month has {months['rows'].median():,.0f} records "
-             f"(range {months['rows'].min():,}–{months['rows'].max():,})</sup>")
+    usual = (f"<br><span style='font-size:13px;color:#4A5868'>a usual month has {months['rows'].median():,.0f} "
+             f"records (range {months['rows'].min():,}–{months['rows'].max():,})</span>")
     if len(months) < quality.MIN_MONTHS:
         return f"{subject}: {len(months)} months are too few to judge" + usual
     flagged = months[months["outlier"].astype(bool)]

@@ -10,8 +10,9 @@ MAX_DECISIONS = 50  # past decisions listed with Undo, newest first
 FIRST_QUALITY_TABLE = "victims"  # shown first: it has sources, duplicates and the most gaps that matter
 MODE_WORDS = {"append": "Append: add the file's rows", "replace": "Replace: the file becomes the whole table"}
 # The audit log as shown: what happened first, the long file hash last (the download keeps every field).
-AUDIT_COLUMNS = ("at", "who", "action", "outcome", "table", "file", "rows_added", "rows_replaced", "batch", "message",
+AUDIT_COLUMNS = ("at", "who", "action", "outcome", "message", "table", "file", "rows_added", "rows_replaced", "batch",
                  "sha256")
+ROW_PX = 35  # a table row's height, fixed so a table can be sized to show every row without scrolling
 # Session-state keys: the uploader's generation (a new key empties it after an import), the
 # last check, the last import, and the duplicate choice waiting for its confirmation.
 UPLOAD_GENERATION, CHECKED, IMPORTED, CHOICE, NOTE = "upload_gen", "upload_checked", "upload_imported", "dup_choice", "dup_note"
@@ -153,7 +154,8 @@ with quality_tab:
     st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title), config=CHART_CONFIG,
                     key="quality_monthly")
     st.markdown(f"##### Completeness\n{figures.completeness_words}")
-    st.dataframe(figures.completeness, hide_index=True, height=35 * (len(figures.completeness) + 1) + 3,
+    st.dataframe(figures.completeness, hide_index=True, row_height=ROW_PX,
+                 height=ROW_PX * (len(figures.completeness) + 1) + 3,
                  column_config={"percent_filled": st.column_config.ProgressColumn(
                      "% filled", format="%.0f%%", min_value=0, max_value=100, width="large"),
                      "filled": st.column_config.NumberColumn("rows filled", format="localized"),

@@ -115,6 +115,22 @@ def _existing_pages() -> list[str]:
     return [title for title, stem in PAGES.items() if (ROOT / "pages" / f"{stem}.py").is_file()]
 
 
+def test_a_page_opened_by_its_address_on_a_fresh_server(server, browser):
+    """First in this module, so the server has not yet run st.navigation: Streamlit's old
+    pages/ folder mode would run the page alone, without the sidebar or its filters."""
+    page = browser.new_page(viewport=PROJECTOR)
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{server}/protection")
+    page.wait_for_selector('[data-testid="stSidebarNav"] a:has-text("Prevention & partnership")')
+    page.wait_for_selector('[data-testid="stSidebarNav"] a[aria-current="page"]:has-text("Protection")')
+    _settle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Prevention & partnership" in nav and "dashboard" not in nav
+    assert page.get_by_text("Presentation-safe numbers").count() == 1  # the sidebar filters are there
+    assert page.locator(ERROR).count() == 0
+    page.close()
+
+
 def test_every_page_loads_from_the_sidebar_without_errors(server, browser):
     page = _open(browser, server, {"width": PROJECTOR["width"], "height": TALL})
     for title in _existing_pages():

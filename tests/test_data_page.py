@@ -1,0 +1,347 @@
+"""The Data page (issue 4, items 3-6): upload with a check first and a confirmation, refused
+unless the server listens on loopback; duplicate review with a confirm step and undo; data
+quality per table, source and batch; the audit log, shown and downloadable as CSV with
+spreadsheet formulas neutralised.
+
+Every test works on its own copy of the sample database, so imports never touch a shared file."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+from cpc_monitor import audit, db, dedupe, ingest, ui_data
+
+PAGE = "pages/data.py"
+VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
+                  "exploitation_type,referred_date,care_provider\n")
+GOOD = (VICTIMS_HEADER
+        + "TEST-V-1,,2025-06-01,police,confirmed,St Ann,female,15,JAM,sexual,2025-06-02,cpfsa\n"
+        + "TEST-V-2,,2025-06-05,cpfsa,confirmed,St Ann,female,16,JAM,sexual,2025-06-06,cpfsa\n"
+        + "TEST-V-3,,2025-07-01,ngo,suspected,Kingston,male,12,JAM,labour,,\n").encode()
+BAD = (VICTIMS_HEADER
+       + "TEST-V-9,,2025-13-01,police,confirmed,Kingstn,female,15,JAM,sexual,,\n"
+       + "TEST-V-10,,2025-06-05,cpfsa,confirmed,St Ann,female,=1+1,JAM,sexual,,\n").encode()
+# Two victims a duplicate review must list as a pair (same sex, parish and form, ages within a
+# year, 4 days apart, different agencies); TEST-V-1 is identified first, so it is the one kept.
+PAIR = ("TEST-V-1", "TEST-V-2")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def scalar(path: Path, sql: str) -> object:
+    with db.reading(path) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+@pytest.fixture
+def data_db(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the sample database, named by CPC_DB for the app."""
+    path = tmp_path / "cpc.duckdb"
+    shutil.copyfile(app_env, path)
+    monkeypatch.setenv("CPC_DB", str(path))
+    return path
+
+
+def _address(value: str | None) -> Iterator[None]:
+    before = config.get_option("server.address")
+    config.set_option("server.address", value)
+    try:
+        yield
+    finally:
+        config.set_option("server.address", before)
+
+
+@pytest.fixture
+def loopback() -> Iterator[None]:
+    """The server listens on 127.0.0.1 only: the page may write."""
+    yield from _address("127.0.0.1")
+
+
+@pytest.fixture
+def public() -> Iterator[None]:
+    """The server listens on every interface: the page must not write."""
+    yield from _address("0.0.0.0")
+
+
+def tab(at: AppTest, label: str):
+    """The tab of the Data page named `label`."""
+    return next(t for t in at.tabs if t.label == label)
+
+
+def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The first st.dataframe on the page with all of `columns`."""
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def test_page_renders_with_its_four_tabs(open_page: Callable[..., AppTest], data_db: Path, loopback: None) -> None:
+    at = open_page(PAGE)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Upload", "Duplicates", "Quality", "Audit log"]
+    assert at.subheader[0].value == "Data"
+    assert "the sidebar filters do not apply to this page" in at.caption[0].value
+    assert at.file_uploader(key="upload_file_0").allowed_type == [".csv", ".xlsx"]
+
+
+@pytest.mark.parametrize("address", [None, "", "0.0.0.0", "192.168.1.20", "::"])
+def test_writes_are_off_unless_the_server_listens_on_loopback(address: str | None) -> None:
+    for _ in _address(address):
+        assert not ui_data.writes_allowed()
+        assert "switched off" in ui_data.loopback_notice()
+    for value in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        for _ in _address(value):
+            assert ui_data.writes_allowed()
+
+
+def test_upload_tab_refuses_off_loopback(open_page: Callable[..., AppTest], data_db: Path, public: None) -> None:
+    before = sha256(data_db)
+    at = open_page(PAGE)
+    assert not at.exception
+    upload = tab(at, "Upload")
+    assert upload.warning[0].value.startswith("Uploads and duplicate decisions are switched off: this server "
+                                              "listens on 0.0.0.0")
+    assert "--server.address 127.0.0.1" in upload.warning[0].value
+    assert len(at.file_uploader) == 0
+    assert all(b.disabled for b in tab(at, "Duplicates").button)
+    # The shared upload function refuses too, whatever the page draws.
+    outcome = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)
+    assert outcome.report is None and outcome.message == ui_data.loopback_notice()
+    assert sha256(data_db) == before
+    assert audit.entries(data_db).empty
+
+
+# ----------------------------------------------------------------------------- upload
+
+
+def test_upload_flow_checks_then_imports_exactly_the_file(data_db: Path, loopback: None) -> None:
+    victims = scalar(data_db, "SELECT count(*) FROM victims")
+    before = sha256(data_db)
+
+    bad = ui_data.run_upload(data_db, "victims", "../../victims-bad.csv", BAD, dry_run=True)
+    assert not bad.report.ok and not bad.written
+    problems = bad.report.problems_frame()
+    assert set(problems["file"]) == {"victims-bad.csv"}  # the browser's name is only a label
+    assert list(zip(problems["row"], problems["column"])) == [(2, "identified_date"), (2, "parish"), (3, "age")]
+
+    checked = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=True)
+    assert checked.report.ok and not checked.written
+    assert (checked.report.rows_in_files, checked.report.rows_before, checked.report.rows_added) == (3, victims, 3)
+    assert sha256(data_db) == before and audit.entries(data_db).empty  # a check writes nothing, logs nothing
+
+    calls = []
+
+    @st.cache_data
+    def cached() -> int:
+        calls.append(1)
+        return len(calls)
+
+    cached()
+    done = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)
+    assert done.written and done.report.rows_added == 3
+    assert cached() == 2  # the import cleared st.cache_data: every page reads the new file
+    assert scalar(data_db, "SELECT count(*) FROM victims") == victims + 3
+    with db.reading(data_db) as con:
+        added = con.execute("SELECT victim_id, import_batch FROM victims WHERE victim_id LIKE 'TEST-%' "
+                            "ORDER BY victim_id").fetchall()
+    assert added == [(f"TEST-V-{i}", done.report.batch_id) for i in (1, 2, 3)]
+    log = audit.entries(data_db)
+    assert log[["who", "action", "table", "file", "rows_added", "batch", "outcome"]].values.tolist() == [
+        ["local", "import", "victims", "victims.csv", 3, done.report.batch_id, "ok"]]
+    assert log["sha256"].iloc[0] == hashlib.sha256(GOOD).hexdigest()
+
+    again = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)  # same keys again
+    assert not again.written and again.report.error_count == 3
+    assert scalar(data_db, "SELECT count(*) FROM victims") == victims + 3
+    assert audit.entries(data_db)["action"].tolist() == ["import", "import_refused"]
+
+
+def test_upload_refusals_are_messages(data_db: Path, loopback: None) -> None:
+    outcome = ui_data.run_upload(data_db, "populations", "p.csv", GOOD)
+    assert outcome.report is None and "'populations' is not a table an import can fill" in outcome.message
+    missing = ui_data.run_upload(data_db.with_name("gone.duckdb"), "victims", "v.csv", GOOD)
+    assert missing.report is None and "does not exist" in missing.message
+
+
+def test_upload_tab_check_confirm_and_result(open_page: Callable[..., AppTest], data_db: Path, loopback: None,
+                                             downloads: dict[str, bytes]) -> None:
+    victims = scalar(data_db, "SELECT count(*) FROM victims")
+    at = open_page(PAGE)
+    at.selectbox(key="upload_table").set_value("victims")
+    at.file_uploader(key="upload_file_0").set_value(("victims-bad.csv", BAD, "text/csv"))
+    at.run()
+    assert not at.exception
+    upload = tab(at, "Upload")
+    assert upload.error[0].value.startswith("**Refused.** victims: 3 problems in victims-bad.csv (2 rows read); "
+                                            "nothing was written")
+    shown = upload.table[0].value
+    assert list(shown.columns) == ["severity", "row", "column", "value", "problem and how to fix it"]
+    assert shown["value"].tolist() == ["2025-13-01", "Kingstn", "=1+1"]
+    assert not any(b.label.startswith("Confirm") for b in upload.button)
+    csv = downloads["import-problems-victims.csv"].decode()
+    assert "'=1+1" in csv and ",=1+1" not in csv  # a spreadsheet shows it as text, never runs it
+
+    at.file_uploader(key="upload_file_0").set_value(("victims-good.csv", GOOD, "text/csv"))
+    at.run()
+    upload = tab(at, "Upload")
+    assert upload.info[0].value.startswith("**Checked: no errors.** dry run: victims-good.csv (3 rows read) would "
+                                           f"add 3 rows to victims ({victims:,} now, {victims + 3:,} rows after); nothing was written.")
+    assert [(m.label, m.value) for m in upload.metric] == [
+        ("Rows in the file", "3"), ("Rows in victims before", f"{victims:,}"), ("Would add", "3"),
+        ("Rows in victims after", f"{victims + 3:,}")]
+    assert scalar(data_db, "SELECT count(*) FROM victims") == victims
+
+    at.button(key="upload_confirm").click().run()
+    assert not at.exception
+    upload = tab(at, "Upload")
+    batch = audit.entries(data_db)["batch"].iloc[-1]
+    assert upload.success[0].value == (f"**Imported.** imported 3 rows into victims from victims-good.csv "
+                                       f"(3 rows read) as batch {batch}; victims now has {victims + 3:,} rows.")
+    assert ("Rows added", "3") in [(m.label, m.value) for m in upload.metric]
+    assert scalar(data_db, "SELECT count(*) FROM victims") == victims + 3
+    assert at.file_uploader(key="upload_file_1").value is None  # a fresh uploader for the next file
+    log = frame_with(at, "action", "who", "file")
+    assert log[["who", "action", "file", "rows_added"]].values.tolist()[0] == ["local", "import", "victims-good.csv", 3]
+    # The Quality tab counts the new batch.
+    at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", "3")
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def test_duplicate_decision_with_confirmation_and_undo(open_page: Callable[..., AppTest], data_db: Path,
+                                                       loopback: None, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    ingest.import_files(data_db, "victims", [csv], who="tester")
+    kept, other = PAIR
+    assert PAIR in set(zip(dedupe.pending_pairs(data_db)["kept_victim_id"],
+                           dedupe.pending_pairs(data_db)["other_victim_id"]))
+    pending = len(dedupe.pending_pairs(data_db))
+
+    at = open_page(PAGE)
+    shown = next(t.value for t in tab(at, "Duplicates").table if kept in t.value.values)
+    assert shown.to_dict("list") == {
+        "field": ["victim id", "identified on", "identified by", "age", "sex", "parish", "form of exploitation"],
+        "kept (identified first)": ["TEST-V-1", "1 Jun 2025", "Police", "15", "Female", "St Ann", "Sexual"],
+        "other": ["TEST-V-2", "5 Jun 2025", "CPFSA", "16", "Female", "St Ann", "Sexual"],
+        "match": ["", "4 days apart", "different agencies", "within a year", "same", "same", "same"]}
+
+    at.button(key=f"same_{kept}_{other}").click().run()
+    assert tab(at, "Duplicates").warning[0].value == (
+        "Confirm: TEST-V-2 is the same person as TEST-V-1: TEST-V-1 is kept and TEST-V-2 no longer counts in any "
+        "indicator.")
+    assert dedupe.decisions(data_db).empty  # nothing is decided before the confirmation
+    at.button(key=f"confirm_{kept}_{other}").click().run()
+    assert not at.exception
+    assert tab(at, "Duplicates").success[0].value == (
+        "Recorded. TEST-V-2 is the same person as TEST-V-1: TEST-V-1 is kept and TEST-V-2 no longer counts in any "
+        "indicator.")
+    assert dedupe.decisions(data_db)[["kept_victim_id", "other_victim_id", "decision", "decided_by"]].values.tolist() \
+        == [["TEST-V-1", "TEST-V-2", "same_person", "local"]]
+    assert len(dedupe.pending_pairs(data_db)) == pending - 1
+    assert f"{pending - 1} likely duplicate pairs to review" in tab(at, "Duplicates").markdown[0].value
+    assert any("same person: **TEST-V-1** kept, TEST-V-2 no longer counts" in m.value
+               for m in tab(at, "Duplicates").markdown)
+
+    at.button(key=f"undo_{kept}_{other}").click().run()
+    assert tab(at, "Duplicates").success[0].value == (
+        "Undone: TEST-V-1 and TEST-V-2 are back in the review list; TEST-V-2 counts again.")
+    assert dedupe.decisions(data_db).empty and len(dedupe.pending_pairs(data_db)) == pending
+    assert audit.entries(data_db)["action"].tolist()[-2:] == ["duplicate_decision", "duplicate_undo"]
+    assert audit.entries(data_db)["who"].tolist()[-2:] == ["local", "local"]
+
+
+def test_different_people_and_cancel(open_page: Callable[..., AppTest], data_db: Path, loopback: None) -> None:
+    first = dedupe.pending_pairs(data_db).iloc[0]
+    kept, other = first["kept_victim_id"], first["other_victim_id"]
+    at = open_page(PAGE)
+    at.button(key=f"different_{kept}_{other}").click().run()
+    assert tab(at, "Duplicates").warning[0].value == (
+        f"Confirm: {kept} and {other} are different people: both keep counting.")
+    at.button(key=f"cancel_{kept}_{other}").click().run()
+    assert not tab(at, "Duplicates").warning and dedupe.decisions(data_db).empty
+    at.button(key=f"different_{kept}_{other}").click().run()
+    at.button(key=f"confirm_{kept}_{other}").click().run()
+    assert dedupe.decisions(data_db)["decision"].tolist() == ["different"]
+
+
+# ----------------------------------------------------------------------------- quality
+
+
+def test_quality_tab_shows_completeness_computed_by_sql(open_page: Callable[..., AppTest], data_db: Path,
+                                                        loopback: None) -> None:
+    at = open_page(PAGE)
+    assert at.selectbox(key="quality_table").value == "victims"
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    rows, filled = [scalar(data_db, f"SELECT {x} FROM victims") for x in ("count(*)", "count(care_provider)")]
+    assert complete.loc["care_provider", "filled"] == filled
+    assert complete.loc["care_provider", "missing"] == rows - filled
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(100 * filled / rows)
+    assert complete.loc["victim_id", "percent_filled"] == 100
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["title"]["text"].startswith("Victims: ")
+    assert [trace["name"] for trace in spec["data"]] == ["Records in the month",
+                                                         "Unusual month (modified z-score beyond ±3.5)"]
+    impact = frame_with(at, "indicator", "used as")
+    assert "care_provider" in set(impact["column"])
+
+    at.selectbox(key="quality_view_victims").set_value("Source: Police").run()
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    rows, filled = [scalar(data_db, f"SELECT {x} FROM victims WHERE identified_by = 'police'")
+                    for x in ("count(*)", "count(care_provider)")]
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(100 * filled / rows)
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", f"{rows:,}")
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"].startswith(
+        "Victims from Police: ")
+
+    at.selectbox(key="quality_table").set_value("cases").run()
+    assert not at.exception
+    rows, filled = [scalar(data_db, f"SELECT {x} FROM cases") for x in ("count(*)", "count(closed_date)")]
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    assert complete.loc["closed_date", "filled"] == filled and complete["filled"].max() == rows
+
+
+# ----------------------------------------------------------------------------- audit log
+
+
+def test_audit_tab_lists_entries_newest_first_with_a_guarded_csv(open_page: Callable[..., AppTest], data_db: Path,
+                                                                 loopback: None, downloads: dict[str, bytes]) -> None:
+    ui_data.run_upload(data_db, "victims", "=HYPERLINK(1).csv", GOOD, dry_run=False)
+    ui_data.run_upload(data_db, "victims", "again.csv", GOOD, dry_run=False)  # refused: the keys exist
+    at = open_page(PAGE)
+    log = frame_with(at, "at", "who", "action", "outcome")
+    assert log["action"].tolist() == ["import_refused", "import"]
+    assert log["file"].tolist() == ["again.csv", "=HYPERLINK(1).csv"]
+    assert "2 entries, newest first" in tab(at, "Audit log").caption[0].value
+    exported = pd.read_csv(io.StringIO(downloads["audit-log.csv"].decode()))
+    assert list(exported.columns) == list(audit.FIELDS)
+    assert exported["file"].tolist() == ["again.csv", "'=HYPERLINK(1).csv"]
+    assert exported["rows_added"].tolist() == [0, 3]
+
+
+def test_audit_tab_when_nothing_is_logged(open_page: Callable[..., AppTest], data_db: Path, loopback: None) -> None:
+    at = open_page(PAGE)
+    assert tab(at, "Audit log").info[0].value.startswith("Nothing is logged yet")
+
+
+def test_guarded_neutralises_formulas_only_in_text() -> None:
+    frame = pd.DataFrame({"text": ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "plain", None], "number": range(-3, 4)})
+    out = ui_data.guarded(frame)
+    assert out["text"].tolist()[:6] == ["'=1+1", "'+SUM(A1)", "'-2", "'@cmd", "'\tx", "plain"]
+    assert pd.isna(out["text"].iloc[6])
+    assert out["number"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
