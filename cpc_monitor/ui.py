@@ -130,9 +130,9 @@ def _key(filters: Filters) -> tuple:
 
 
 def evaluation(filters: Filters = Filters()) -> Evaluation:
-    """Every indicator evaluated under `filters` (cached per database version, indicator
-    file version and filters). An unusable database or indicator file stops the page
-    with the message saying how to fix it."""
+    """Every indicator's yearly totals evaluated under `filters` (cached per database
+    version, indicator file version and filters). An unusable database or indicator file
+    stops the page with the message saying how to fix it. Breakdowns: indicator_detail."""
     path, ind_path = db_path(), indicators_path()
     try:
         return _evaluation(str(path), _stamp(path), str(ind_path), _mtime(ind_path), _key(filters))
@@ -143,7 +143,25 @@ def evaluation(filters: Filters = Filters()) -> Evaluation:
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _evaluation(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple) -> Evaluation:
-    return evaluate(path, load_indicators(ind_path), filters=Filters(*filters))
+    # Totals only: what every page but the explorer shows, and several times faster.
+    return evaluate(path, load_indicators(ind_path), filters=Filters(*filters), breakdowns=False)
+
+
+def indicator_detail(filters: Filters, indicator_id: str) -> IndicatorResult | None:
+    """One indicator with its totals and every breakdown, under `filters` (cached)."""
+    path, ind_path = db_path(), indicators_path()
+    try:
+        return _detail(str(path), _stamp(path), str(ind_path), _mtime(ind_path), _key(filters), indicator_id)
+    except CpcError as exc:
+        st.error(f"The dashboard cannot show this indicator: {exc}")
+        st.stop()
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _detail(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple, indicator_id: str
+            ) -> IndicatorResult | None:
+    ev = evaluate(path, load_indicators(ind_path), ids=[indicator_id], filters=Filters(*filters))
+    return ev.result(indicator_id)
 
 
 def shown_values(filters: Filters, safe: bool) -> dict[str, pd.DataFrame]:

@@ -10,6 +10,8 @@ filters, safe = ui.current_filters()
 ev = ui.evaluation(filters)
 header = st.container()
 result = ui.indicator_selector(ev)
+if result is not None and result.status != "error":
+    result = ui.indicator_detail(filters, result.id) or result  # with its breakdowns
 tables = sorted({m.table for m in result.indicator.parts.values()}) if result and result.indicator else []
 with header:
     ui.page_header("Indicator explorer", tables or ["indicators.yaml"])
