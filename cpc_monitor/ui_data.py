@@ -28,9 +28,14 @@ PAGE_USER = "local"
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 OUTLIER_COLOUR = OKABE_ITO[4]  # vermillion: unusual months, marked by shape (diamond) as well
-TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than this scrolls inside 480 px
-MONTHLY_HEIGHT = 340
-HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so its label stays inside the plot  # px: the monthly chart and its legend beside the completeness table
+TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than 12 rows scrolls inside 480 px
+SHOWN_PROBLEMS = 500  # problems drawn on the page (a static table); the CSV download has every one
+MONTHLY_HEIGHT = 340  # px: the monthly chart with its two-line title and legend
+MONTHS_NAMED = 3  # unusual months named in the chart's title; more are counted ("and 4 more")
+HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so that month's label stays inside
+BY_WORDS = {"all": "all rows", "source": "per source", "batch": "per import batch"}  # quality.groupings' names
+# Table names that do not read as words once their underscores become spaces.
+TABLE_WORDS = {"cfs_sessions": "Child-friendly space sessions", "child_friendly_spaces": "Child-friendly spaces"}
 
 
 # ----------------------------------------------------------------------------- writes
@@ -43,9 +48,10 @@ def writes_allowed() -> bool:
 
 def loopback_notice() -> str:
     """Why the page does not write here, and how to make it."""
-    address = st.get_option("server.address") or "every network address (the default)"
-    return (f"Uploads and duplicate decisions are switched off: this server listens on {address}, so people on "
-            "other computers could reach it, and the dashboard has no sign-in yet. To load data, run the "
+    address = st.get_option("server.address") or "every network address"
+    return (f"Uploads and duplicate decisions are switched off: this server listens on {address}, not only on "
+            f"this computer's loopback address ({', '.join(LOOPBACK_ADDRESSES)}), and the dashboard has no sign-in "
+            "yet, so it cannot tell who would be changing the data. To load data, run the "
             "dashboard on the computer that holds the database with `streamlit run dashboard.py "
             "--server.address 127.0.0.1` and open http://127.0.0.1:8501, or use the command line: "
             "`python -m cpc_monitor import --db PATH TABLE FILE --dry-run`.")
@@ -83,15 +89,20 @@ def run_upload(db_path: str | os.PathLike, table: str, filename: str, data: byte
     return UploadOutcome(report)
 
 
+def confirm_label(report: ImportReport) -> str:
+    """The confirm button's words: what the import will do."""
+    label = f"Confirm: import {report.rows_added:,} row{'s' * (report.rows_added != 1)} into {report.table}"
+    return label + (f", replacing its {report.rows_replaced:,}" if report.mode == "replace" else "")
+
+
 def report_counts(report: ImportReport) -> dict[str, str]:
     """The row counts of a report, as labelled figures ('would' for a dry run)."""
-    verb = "Would" if report.dry_run else "Rows"
-    after = report.rows_before - report.rows_replaced + report.rows_added
+    dry = report.dry_run
     counts = {"Rows in the file": report.rows_in_files, f"Rows in {report.table} before": report.rows_before,
-              f"{verb} add" if report.dry_run else "Rows added": report.rows_added}
+              "Would add" if dry else "Rows added": report.rows_added}
     if report.mode == "replace":
-        counts[f"{verb} replace" if report.dry_run else "Rows replaced"] = report.rows_replaced
-    counts[f"Rows in {report.table} after"] = after
+        counts["Would replace" if dry else "Rows replaced"] = report.rows_replaced
+    counts[f"Rows in {report.table} after"] = report.rows_before - report.rows_replaced + report.rows_added
     return {name: f"{value:,}" for name, value in counts.items()}
 
 
@@ -116,9 +127,13 @@ def show_report(report: ImportReport, key: str) -> None:
              f"{len(report.warnings):,} warning{'s' * (len(report.warnings) != 1)}" if report.warnings else ""]
     shown = "" if report.error_count <= len(report.errors) else f" (the first {len(report.errors):,} errors listed)"
     st.markdown(f"**{' and '.join(w for w in words if w)}**{shown}: errors stop the import, warnings do not.")
+    if len(problems) > SHOWN_PROBLEMS:
+        st.caption(f"The first {SHOWN_PROBLEMS:,} of {len(problems):,} listed problems are shown; the download has "
+                   "them all.")
     # A static table, so that each problem and its fix wraps and reads in full; the file's name is in the summary.
-    st.table(problems.drop(columns="file").rename(columns={"problem": "problem and how to fix it"}), hide_index=True,
-             border="horizontal", height="content" if len(problems) <= TABLE_ROWS else TABLE_HEIGHT)
+    shown = problems.head(SHOWN_PROBLEMS).drop(columns="file").rename(columns={"problem": "problem and how to fix it"})
+    st.table(shown, hide_index=True, border="horizontal",
+             height="content" if len(shown) <= TABLE_ROWS else TABLE_HEIGHT)
     download_csv(problems, f"import-problems-{report.table}", "Download the problems (CSV)", key=f"{key}_problems")
 
 
@@ -256,9 +271,14 @@ def view_label(by: str, group: str) -> str:
     return f"Source: {code_label(group)}" if by == "source" else f"Import batch: {group}"
 
 
+def table_words(table: str) -> str:
+    """A table's name as a chart title starts: 'cfs_sessions' -> 'Child-friendly space sessions'."""
+    return TABLE_WORDS.get(table, table.replace("_", " ").capitalize())
+
+
 def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
     """The monthly chart's finding (which months stand out), with the usual month on a second line."""
-    subject = table.capitalize() + (f" from {code_label(group)}" if by == "source" else "")
+    subject = table_words(table) + (f" from {code_label(group)}" if by == "source" else "")
     if months.empty:
         return f"{subject}: no dated records"
     usual = (f"<br><span style='font-size:13px;color:#4A5868'>a usual month has {months['rows'].median():,.0f} "
@@ -269,9 +289,10 @@ def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
     if flagged.empty:
         return f"{subject}: no month stands out" + usual
     named = [f"{pd.Timestamp(m):%b %Y} ({r:,})" for m, r in zip(flagged["month"], flagged["rows"])]
-    listed = ", ".join(named[:-1]) + " and " + named[-1] if 1 < len(named) <= 3 else named[0] if len(named) == 1 \
-        else ", ".join(named[:2]) + f" and {len(named) - 2} more"
-    return f"{subject}: {len(named)} unusual month{'s' * (len(named) != 1)}, {listed}" + usual
+    if len(named) > MONTHS_NAMED:
+        named = named[:MONTHS_NAMED - 1] + [f"{len(named) - MONTHS_NAMED + 1} more"]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"{subject}: {len(flagged)} unusual month{'s' * (len(flagged) != 1)}, {listed}" + usual
 
 
 def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
@@ -348,18 +369,24 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
         metrics.append(("Likely duplicate pairs", f"{int(found['pairs'].sum()):,}", None))
     dupes = report.duplicates
     gaps = complete[complete["missing"] > 0]
-    words = (f"every column of {len(complete)} is filled in every row" if gaps.empty else
-             f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
-             f"({gaps['percent_filled'].iloc[0]:.0f}%)")
-    timeliness_all = report.timeliness[report.timeliness["table"] == table]
+    if timely.empty or int(timely["rows"].iloc[0]) == 0:
+        words = "no rows yet."
+    elif gaps.empty:
+        words = f"all {len(complete)} columns are filled in every row."
+    else:
+        words = (f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
+                 f"({gaps['percent_filled'].iloc[0]:.0f}%).")
+    timely_all = report.timeliness[report.timeliness["table"] == table]
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
         monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
         violations=broken[["column", "rule", "rows"]].reset_index(drop=True),
         impact=impact_table(report.impact, table),
-        timeliness=pd.DataFrame({"rows of": [view_label(b, g) for b, g in zip(timeliness_all["by"], timeliness_all["group"])],
-                                 "rows": timeliness_all["rows"], "latest record": timeliness_all["latest_date"],
-                                 "days since": timeliness_all["days_since"]}),
+        timeliness=pd.DataFrame({"rows": timely_all["by"].map(BY_WORDS), "source or batch": [
+                                     code_label(g) if b == "source" else g
+                                     for b, g in zip(timely_all["by"], timely_all["group"])],
+                                 "count": timely_all["rows"], "latest record": timely_all["latest_date"],
+                                 "days since": timely_all["days_since"]}),
         duplicates=pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
                                             for b, g in zip(dupes["by"], dupes["group"])],
                                  "pairs waiting for review": dupes["pairs"]}))

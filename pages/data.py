@@ -12,10 +12,12 @@ MODE_WORDS = {"append": "Append: add the file's rows", "replace": "Replace: the 
 # The audit log as shown: what happened first, the long file hash last (the download keeps every field).
 AUDIT_COLUMNS = ("at", "who", "action", "outcome", "message", "table", "file", "rows_added", "rows_replaced", "batch",
                  "sha256")
+SMALL_TABLE_PX = 420  # a two-column table: no wider than its words
 ROW_PX = 35  # a table row's height, fixed so a table can be sized to show every row without scrolling
 # Session-state keys: the uploader's generation (a new key empties it after an import), the
 # last check, the last import, and the duplicate choice waiting for its confirmation.
-UPLOAD_GENERATION, CHECKED, IMPORTED, CHOICE, NOTE = "upload_gen", "upload_checked", "upload_imported", "dup_choice", "dup_note"
+UPLOAD_GENERATION, CHECKED, IMPORTED = "upload_gen", "upload_checked", "upload_imported"
+CHOICE, NOTE = "dup_choice", "dup_note"
 
 ui.page_header("Data", ingest.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row "
                                           "(the sidebar filters do not apply to this page)")
@@ -57,8 +59,9 @@ with upload_tab:
         else:
             signature = (upload.file_id, table, mode, ui_data.stamp(path))
             if st.session_state.get(CHECKED, (None,))[0] != signature:
-                st.session_state[CHECKED] = (signature, ui_data.run_upload(path, table, upload.name,
-                                                                           upload.getvalue(), mode, dry_run=True))
+                with st.spinner(f"Checking {upload.name} against {table} ..."):
+                    st.session_state[CHECKED] = (signature, ui_data.run_upload(path, table, upload.name,
+                                                                               upload.getvalue(), mode, dry_run=True))
                 st.session_state.pop(IMPORTED, None)
             checked = st.session_state[CHECKED][1]
             if checked.report is None:
@@ -66,7 +69,7 @@ with upload_tab:
             else:
                 ui_data.show_report(checked.report, "checked")
                 if checked.report.ok:
-                    st.button(f"Confirm: import {checked.report.rows_added:,} rows into {table}", type="primary",
+                    st.button(ui_data.confirm_label(checked.report), type="primary",
                               key="upload_confirm", on_click=_import, args=(uploader, table, mode),
                               icon=":material/upload:")
             if imported is not None and not imported.written:
@@ -171,15 +174,13 @@ with quality_tab:
     else:
         st.dataframe(figures.impact, hide_index=True, column_config={
             "percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%")})
-    timely_col, dupes_col = st.columns([3, 2], gap="medium")
-    timely_col.markdown("##### Latest record per source and batch")
-    timely_col.dataframe(figures.timeliness, hide_index=True,
-                         column_config={"rows of": st.column_config.TextColumn(width="large")})
-    dupes_col.markdown("##### Likely duplicates per agency")
+    st.markdown("##### Latest record per source and import batch")
+    st.dataframe(figures.timeliness, hide_index=True)
+    st.markdown("##### Likely duplicates per agency")
     if table == "victims":
-        dupes_col.dataframe(figures.duplicates, hide_index=True)
+        st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX)
     else:
-        dupes_col.markdown("Duplicates are looked for among victims only (choose the victims table).")
+        st.markdown("Duplicates are looked for among victims only (choose the victims table).")
 
 
 # ----------------------------------------------------------------------------- audit log

@@ -20,6 +20,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from cpc_monitor import audit, db, dedupe, ingest, ui_data
+from cpc_monitor.schema import init_database
 
 PAGE = "pages/data.py"
 VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
@@ -97,6 +98,18 @@ def test_page_renders_with_its_four_tabs(open_page: Callable[..., AppTest], data
     assert at.file_uploader(key="upload_file_0").allowed_type == [".csv", ".xlsx"]
 
 
+def test_page_renders_on_an_empty_database(open_page: Callable[..., AppTest], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, loopback: None) -> None:
+    path = tmp_path / "empty.duckdb"
+    init_database(path)
+    monkeypatch.setenv("CPC_DB", str(path))
+    at = open_page(PAGE)
+    assert not at.exception
+    assert "0 likely duplicate pairs to review" in tab(at, "Duplicates").markdown[0].value
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"] == "Victims: no dated records"
+    assert tab(at, "Audit log").info[0].value.startswith("Nothing is logged yet")
+
+
 @pytest.mark.parametrize("address", [None, "", "0.0.0.0", "192.168.1.20", "::"])
 def test_writes_are_off_unless_the_server_listens_on_loopback(address: str | None) -> None:
     for _ in _address(address):
@@ -169,6 +182,22 @@ def test_upload_flow_checks_then_imports_exactly_the_file(data_db: Path, loopbac
     assert audit.entries(data_db)["action"].tolist() == ["import", "import_refused"]
 
 
+def test_replace_mode_says_what_it_replaces(data_db: Path, loopback: None) -> None:
+    trainings = scalar(data_db, "SELECT count(*) FROM trainings")
+    csv = (b"training_id,start_date,audience,partner,participants,female_participants,parish,topic\n"
+           b"TRN-X-1,2025-01-12,police,warnath,32,14,St Catherine,victim-centred investigation\n")
+    checked = ui_data.run_upload(data_db, "trainings", "trainings.csv", csv, mode="replace")
+    assert checked.report.ok and checked.report.rows_replaced == trainings
+    assert ui_data.confirm_label(checked.report) == f"Confirm: import 1 row into trainings, replacing its {trainings:,}"
+    assert ui_data.report_counts(checked.report) == {
+        "Rows in the file": "1", "Rows in trainings before": f"{trainings:,}", "Would add": "1",
+        "Would replace": f"{trainings:,}", "Rows in trainings after": "1"}
+    done = ui_data.run_upload(data_db, "trainings", "trainings.csv", csv, mode="replace", dry_run=False)
+    assert done.written and scalar(data_db, "SELECT string_agg(training_id) FROM trainings") == "TRN-X-1"
+    assert audit.entries(data_db)[["action", "rows_added", "rows_replaced"]].values.tolist() == [
+        ["import", 1, trainings]]
+
+
 def test_upload_refusals_are_messages(data_db: Path, loopback: None) -> None:
     outcome = ui_data.run_upload(data_db, "populations", "p.csv", GOOD)
     assert outcome.report is None and "'populations' is not a table an import can fill" in outcome.message
@@ -197,8 +226,9 @@ def test_upload_tab_check_confirm_and_result(open_page: Callable[..., AppTest], 
     at.file_uploader(key="upload_file_0").set_value(("victims-good.csv", GOOD, "text/csv"))
     at.run()
     upload = tab(at, "Upload")
-    assert upload.info[0].value.startswith("**Checked: no errors.** dry run: victims-good.csv (3 rows read) would "
-                                           f"add 3 rows to victims ({victims:,} now, {victims + 3:,} rows after); nothing was written.")
+    assert upload.info[0].value == ("**Checked: no errors.** dry run: victims-good.csv (3 rows read) would add 3 rows "
+                                    f"to victims ({victims:,} now, {victims + 3:,} rows after); nothing was written.")
+    assert at.button(key="upload_confirm").label == "Confirm: import 3 rows into victims"
     assert [(m.label, m.value) for m in upload.metric] == [
         ("Rows in the file", "3"), ("Rows in victims before", f"{victims:,}"), ("Would add", "3"),
         ("Rows in victims after", f"{victims + 3:,}")]

@@ -1,0 +1,237 @@
+"""The Data page in a real browser: Debian's chromium driven by Playwright against a
+`streamlit run` server on loopback over a private copy of the sample database. A bad CSV
+and a good CSV go through the real file input; the good one is confirmed and imported,
+then a duplicate pair it creates is decided.
+
+Screenshots go to test-artifacts/ (git-ignored). When CI=true this test must run: a
+missing browser is then a failure, not a skip."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from cpc_monitor import audit, db, dedupe
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run"]
+PROJECTOR = {"width": 1280, "height": 720}  # look.md: readable on a projector at 1280x720
+TALL = {"width": 1280, "height": 2000}  # Streamlit scrolls inside the page: full_page screenshots miss content
+WAIT_MS = 90_000  # a cold server evaluates every indicator on first load, and again after an import
+NAV = '[data-testid="stSidebarNav"]'
+UPLOADER = '[data-testid="stFileUploader"] input[type=file]'
+ERROR = '[data-testid="stException"]'
+HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
+          "exploitation_type,referred_date,care_provider\n")
+BAD = HEADER + ("WEB-V-9,,2025-13-01,police,confirmed,Kingstn,female,15,JAM,sexual,,\n"
+                "WEB-V-10,NOPE-1,2025-06-05,cpfsa,confirmed,St Ann,femal,=1+1,JAM,sexual,,\n")
+# WEB-V-1 and WEB-V-2 make a likely duplicate pair (two agencies, 4 days apart, ages 15 and 16).
+GOOD = HEADER + ("WEB-V-1,,2025-06-01,police,confirmed,St Ann,female,15,JAM,sexual,2025-06-02,cpfsa\n"
+                 "WEB-V-2,,2025-06-05,cpfsa,confirmed,St Ann,female,16,JAM,sexual,2025-06-06,cpfsa\n"
+                 "WEB-V-3,,2025-07-01,ngo,suspected,Kingston,male,12,JAM,labour,,\n")
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+if os.environ.get("CI") != "true" and not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (`apt-get install chromium`); CI=true makes this a failure",
+                allow_module_level=True)
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402  (needs the browser)
+
+expect.set_options(timeout=WAIT_MS)  # an expectation may wait out a rerun that re-evaluates every indicator
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def copy_db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample: the test imports into it."""
+    path = tmp_path / "db" / "cpc.duckdb"
+    path.parent.mkdir()
+    shutil.copyfile(sample_db, path)
+    return path
+
+
+@contextlib.contextmanager
+def serving(db_path: Path, log: Path, address: str = "127.0.0.1") -> Iterator[str]:
+    """`streamlit run dashboard.py` listening on `address` over `db_path`; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "CPC_DB": str(db_path), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", address],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://{address}:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def server(copy_db: Path, tmp_path: Path) -> Iterator[str]:
+    """The dashboard on 127.0.0.1 over the copy: uploads are on."""
+    with serving(copy_db, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless chromium."""
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_data_page(browser: Browser, url: str) -> Page:
+    """A 1280x720 page on the Data page, reached through the sidebar as a user would."""
+    page = browser.new_page(viewport=PROJECTOR)
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    # The navigation is drawn by st.navigation once the entry script has run (before that
+    # Streamlit shows its own list of pages/ files, whose links skip dashboard.py).
+    nav = page.locator(NAV)
+    nav.get_by_role("link", name="Indicator explorer").wait_for()
+    nav.get_by_role("link", name="Data", exact=True).click()
+    expect(page.get_by_role("tab", name="Upload")).to_be_visible()
+    return page
+
+
+def shot(page: Page, name: str, size: dict[str, int]) -> None:
+    """A screenshot of the viewport at `size` into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size(size)
+    page.wait_for_timeout(700)  # let the layout settle at the new width
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def victims(path: Path) -> int:
+    with db.reading(path) as con:
+        return con.execute("SELECT count(*) FROM victims").fetchone()[0]
+
+
+def test_upload_bad_then_good_csv_and_decide_a_duplicate(browser: Browser, server: str, copy_db: Path,
+                                                          tmp_path: Path) -> None:
+    bad, good = tmp_path / "victims-bad.csv", tmp_path / "victims-good.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    good.write_text(GOOD, encoding="utf-8")
+    before = victims(copy_db)
+    page = open_data_page(browser, server)
+    page.locator(UPLOADER).wait_for(state="attached")
+    shot(page, "data-upload-1280x720", PROJECTOR)
+
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Table to load").click()
+    page.get_by_role("option", name="victims", exact=True).click()
+    expect(page.get_by_role("combobox", name="Table to load")).to_have_value("victims")
+
+    page.locator(UPLOADER).set_input_files(str(bad))
+    refused = page.get_by_text("Refused.", exact=True)
+    refused.wait_for()
+    expect(page.locator('[data-testid="stAlert"]').filter(has=refused)).to_contain_text(
+        "victims: 5 problems in victims-bad.csv (2 rows read); nothing was written")
+    problems = page.get_by_role("tabpanel", name="Upload").locator('[data-testid="stTable"]')
+    for text in ("'Kingstn' is not a parish. Did you mean 'Kingston'?", "'femal' is not an allowed sex",
+                 "'=1+1' is not a whole number", "there is no case_id 'NOPE-1'"):
+        expect(problems).to_contain_text(text)
+    expect(page.get_by_role("button", name="Download the problems (CSV)")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm: import")).to_have_count(0)
+    shot(page, "data-upload-refused-1280x720", PROJECTOR)
+    shot(page, "data-upload-refused-tall", TALL)
+    assert victims(copy_db) == before
+
+    page.locator(UPLOADER).set_input_files(str(good))
+    page.get_by_text("Checked: no errors.", exact=True).wait_for()
+    expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(
+        f"would add 3 rows to victims ({before:,} now, {before + 3:,} rows after); nothing was written.")
+    shot(page, "data-upload-checked-tall", TALL)
+    page.get_by_role("button", name="Confirm: import 3 rows into victims").click()
+    page.get_by_text("Imported.", exact=True).wait_for()
+    expect(page.get_by_role("button", name="Confirm: import 3 rows into victims")).to_have_count(0)
+    batch = audit.entries(copy_db)["batch"].iloc[-1]
+    expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(
+        f"imported 3 rows into victims from victims-good.csv (3 rows read) as batch {batch}; "
+        f"victims now has {before + 3:,} rows.")
+    assert victims(copy_db) == before + 3
+    shot(page, "data-upload-imported-tall", TALL)
+
+    page.get_by_role("tab", name="Audit log").click()
+    log = page.locator('[data-testid="stDataFrame"]').filter(has_text="victims-good.csv")
+    expect(log).to_be_visible()
+    expect(page.get_by_text("1 entry, newest first")).to_be_visible()
+    shot(page, "data-audit-1280x720", PROJECTOR)
+
+    page.get_by_role("tab", name="Quality").click()
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_contain_text("Victims: ")
+    shot(page, "data-quality-1280x720", PROJECTOR)
+    shot(page, "data-quality-tall", TALL)
+
+    page.get_by_role("tab", name="Duplicates").click()
+    card = page.locator(".st-key-pair_WEB-V-1_WEB-V-2")
+    card.get_by_role("button", name="Same person").click()
+    confirm = ("Confirm: WEB-V-2 is the same person as WEB-V-1: WEB-V-1 is kept and WEB-V-2 no longer "
+               "counts in any indicator.")
+    expect(card).to_contain_text(confirm)
+    shot(page, "data-duplicates-confirm-1280x720", PROJECTOR)
+    card.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Recorded. WEB-V-2 is the same person as WEB-V-1", exact=False).wait_for()
+    expect(page.locator(".st-key-pair_WEB-V-1_WEB-V-2")).to_have_count(0)
+    decided = dedupe.decisions(copy_db)
+    assert decided[["kept_victim_id", "other_victim_id", "decision", "decided_by"]].values.tolist() == [
+        ["WEB-V-1", "WEB-V-2", "same_person", "local"]]
+    expect(page.get_by_role("button", name="Undo")).to_have_count(1)
+    shot(page, "data-duplicates-decided-tall", TALL)
+    assert page.locator(ERROR).count() == 0
+
+
+def test_uploads_are_off_when_the_server_is_not_on_loopback(browser: Browser, copy_db: Path, tmp_path: Path) -> None:
+    # 127.0.0.2 is outside the page's list (127.0.0.1, localhost, ::1), yet still reachable only
+    # from this computer: the test opens nothing to the network.
+    before = hashlib.sha256(copy_db.read_bytes()).hexdigest()
+    with serving(copy_db, tmp_path / "streamlit.log", address="127.0.0.2") as url:
+        page = open_data_page(browser, url)
+        notice = page.get_by_role("tabpanel", name="Upload").locator('[data-testid="stAlert"]')
+        expect(notice).to_contain_text("Uploads and duplicate decisions are switched off: this server listens on "
+                                       "127.0.0.2")
+        expect(notice).to_contain_text("--server.address 127.0.0.1")
+        expect(page.locator(UPLOADER)).to_have_count(0)
+        shot(page, "data-upload-off-1280x720", PROJECTOR)
+        page.get_by_role("tab", name="Duplicates").click()
+        expect(page.get_by_role("button", name="Same person").first).to_be_disabled()
+        assert page.locator(ERROR).count() == 0
+    assert hashlib.sha256(copy_db.read_bytes()).hexdigest() == before
