@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from . import codes, db, privacy
+from . import codes, db, exports, privacy
 from .charts import code_label as label
 from .engine import Evaluation, IndicatorResult, evaluate
 from .errors import CpcError
@@ -277,10 +277,11 @@ def _require_entry_script() -> None:
         st.rerun()
 
 
-def page_header(title: str, tables: Sequence[str], subtitle: str = "") -> Evaluation:
+def page_header(title: str, tables: Sequence[str], subtitle: str = "", filtered: bool = True) -> Evaluation:
     """The page title, the SAMPLE DATA notice while the data is synthetic, 'data to <date>',
     the source tables and which filters in force apply to which of them.
 
+    `filtered=False` for a page whose figures cover every row whatever the sidebar says.
     Returns the evaluation under the filters in force (cached), which most pages need."""
     _require_entry_script()
     filters, _ = current_filters()
@@ -292,7 +293,8 @@ def page_header(title: str, tables: Sequence[str], subtitle: str = "") -> Evalua
     parts = [subtitle] if subtitle else []
     parts.append(f"data to {format_date(ev.as_of)}" if ev.as_of else "no event data yet")
     parts.append("source: " + ", ".join(tables))
-    st.caption(" · ".join(parts) + "  \n" + filters_in_force(filters, tables))
+    scope = filters_in_force(filters, tables) if filtered else "The sidebar's filters do not apply to this page."
+    st.caption(" · ".join(parts) + "  \n" + scope)
     return ev
 
 
@@ -370,7 +372,7 @@ def download_csv(frame: pd.DataFrame, name: str, counts: Sequence[str] = (), wit
     out = frame.copy()
     for column, hidden in _hidden_cells(frame, counts, within, limit).items():
         out[column] = out[column].astype(object).where(~hidden, f"<{limit}")
-    st.download_button(label_text, out.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    st.download_button(label_text, exports.csv_bytes(out), file_name=f"{name}.csv",
                        mime="text/csv", key=key or f"download_{name}", icon=":material/download:",
                        on_click="ignore")
 
@@ -382,7 +384,7 @@ def csv_bytes(frame: pd.DataFrame, limit: int) -> bytes:
     for column in ("value", "numerator", "denominator"):
         if column in out.columns:
             out[column] = out[column].astype(object).where(~hidden, f"<{limit}")
-    return out.to_csv(index=False).encode("utf-8")
+    return exports.csv_bytes(out)
 
 
 def download_result_csv(result: IndicatorResult, key: str | None = None) -> None:

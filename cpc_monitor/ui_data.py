@@ -1,5 +1,5 @@
 """Streamlit helpers of the Data page (pages/data.py): the loopback gate for writes, the
-upload flow the page and its tests share, CSV downloads guarded against formula
+upload flow the page and its tests share, CSV downloads (through exports) guarded against formula
 injection, the cached review and quality figures, and the small renderers each tab uses.
 
 The writes themselves belong to the package (ingest.import_upload, dedupe.decide/undo);
@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import db, dedupe, ingest, quality
+from . import db, dedupe, ingest, quality, ui
 from .charts import ACCENT, FONT, OKABE_ITO, code_label
 from .errors import CpcError
 from .indicators import load_indicators
@@ -25,8 +25,6 @@ from .ingest import ImportReport
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 # The audit log's "who" for everything done from the page, until sign-in exists.
 PAGE_USER = "local"
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 OUTLIER_COLOUR = OKABE_ITO[4]  # vermillion: unusual months, marked by shape (diamond) as well
 TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than 12 rows scrolls inside 480 px
 SHOWN_PROBLEMS = 500  # problems drawn on the page (a static table); the CSV download has every one
@@ -134,28 +132,11 @@ def show_report(report: ImportReport, key: str) -> None:
     shown = problems.head(SHOWN_PROBLEMS).drop(columns="file").rename(columns={"problem": "problem and how to fix it"})
     st.table(shown, hide_index=True, border="horizontal",
              height="content" if len(shown) <= TABLE_ROWS else TABLE_HEIGHT)
-    download_csv(problems, f"import-problems-{report.table}", "Download the problems (CSV)", key=f"{key}_problems")
+    ui.download_csv(problems, f"import-problems-{report.table}", label_text="Download the problems (CSV)",
+                    key=f"{key}_problems")
 
 
 # ----------------------------------------------------------------------------- downloads
-
-
-def guarded(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with every text cell that a spreadsheet would run as a formula (starting with
-    =, +, -, @, tab or carriage return) prefixed with an apostrophe; numbers are left as they are."""
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column]):
-            continue
-        out[column] = out[column].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS)
-                                      else v).astype(object)
-    return out
-
-
-def download_csv(frame: pd.DataFrame, name: str, label: str, key: str) -> None:
-    """A download of `frame` as `<name>.csv`, always through guarded()."""
-    st.download_button(label, guarded(frame).to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
-                       mime="text/csv", key=key, icon=":material/download:", on_click="ignore")
 
 
 # ----------------------------------------------------------------------------- cached figures

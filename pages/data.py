@@ -19,8 +19,8 @@ ROW_PX = 35  # a table row's height, fixed so a table can be sized to show every
 UPLOAD_GENERATION, CHECKED, IMPORTED = "upload_gen", "upload_checked", "upload_imported"
 CHOICE, NOTE = "dup_choice", "dup_note"
 
-ui.page_header("Data", ingest.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row "
-                                          "(the sidebar filters do not apply to this page)")
+ui.page_header("Data", ingest.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row",
+               filtered=False)
 path = ui.db_path()
 can_write = ui_data.writes_allowed()
 upload_tab, duplicates_tab, quality_tab, audit_tab = st.tabs(["Upload", "Duplicates", "Quality", "Audit log"])
@@ -196,4 +196,4 @@ with audit_tab:
             "message": st.column_config.TextColumn(width="large"),
             "rows_added": st.column_config.NumberColumn("rows added"),
             "rows_replaced": st.column_config.NumberColumn("rows replaced")})
-        ui_data.download_csv(log, "audit-log", "Download the audit log (CSV)", key="audit_download")
+        ui.download_csv(log, "audit-log", label_text="Download the audit log (CSV)", key="audit_download")

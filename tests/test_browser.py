@@ -126,7 +126,7 @@ def test_a_page_opened_by_its_address_on_a_fresh_server(server, browser):
     _settle(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Prevention & partnership" in nav and "dashboard" not in nav
-    assert page.get_by_text("Presentation-safe numbers").count() == 1  # the sidebar filters are there
+    page.get_by_text("Presentation-safe numbers").wait_for()  # the sidebar filters are there
     assert page.locator(ERROR).count() == 0
     page.close()
 

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from cpc_monitor import audit, db, dedupe, ingest, ui_data
+from cpc_monitor import audit, db, dedupe, exports, ingest, ui_data
 from cpc_monitor.schema import init_database
 
 PAGE = "pages/data.py"
@@ -94,7 +94,7 @@ def test_page_renders_with_its_four_tabs(open_page: Callable[..., AppTest], data
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Upload", "Duplicates", "Quality", "Audit log"]
     assert at.subheader[0].value == "Data"
-    assert "the sidebar filters do not apply to this page" in at.caption[0].value
+    assert "The sidebar's filters do not apply to this page." in at.caption[0].value
     assert at.file_uploader(key="upload_file_0").allowed_type == [".csv", ".xlsx"]
 
 
@@ -371,7 +371,7 @@ def test_audit_tab_when_nothing_is_logged(open_page: Callable[..., AppTest], dat
 
 def test_guarded_neutralises_formulas_only_in_text() -> None:
     frame = pd.DataFrame({"text": ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "plain", None], "number": range(-3, 4)})
-    out = ui_data.guarded(frame)
+    out = exports.guarded(frame)
     assert out["text"].tolist()[:6] == ["'=1+1", "'+SUM(A1)", "'-2", "'@cmd", "'\tx", "plain"]
     assert pd.isna(out["text"].iloc[6])
     assert out["number"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
