@@ -263,10 +263,8 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
         raise MeasureProblem(f"`year: {measure.year}` is not a column of whole years ({kind.lower()}).", (time_key,))
     year_sql = f"CAST(year({measure.date}) AS INTEGER)" if measure.date else f"CAST({measure.year} AS INTEGER)"
 
-    expr = "*"
     if measure.expr is not None:
         _checked(con, measure.expr, measure.table, allowed, ("expr",))
-        expr = f"({measure.expr})"
     conditions = [f"{measure.time_column} IS NOT NULL"]
     for i, entry in enumerate(measure.where):
         sql = segments.get(entry, entry)

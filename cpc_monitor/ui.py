@@ -394,3 +394,39 @@ def download_result_csv(result: IndicatorResult, key: str | None = None) -> None
     st.download_button("Download CSV (suppressed)", csv_bytes(frame, limit),
                        file_name=f"{result.id}.csv", mime="text/csv", key=key or f"download_{result.id}",
                        icon=":material/download:", on_click="ignore")
+
+
+# ----------------------------------------------------------------------------- pillar pages
+
+
+def pillar_frames(page: str, filters: Filters, safe: bool, *args: Any
+                  ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], int]:
+    """A pillar page's frames: (shown, suppressed, min_cell). `shown` is what the screen draws
+    (suppressed when `safe`); the suppressed ones serve every download."""
+    from . import pillar_data
+
+    limit = min_cell()
+    exact, protected = pillar_data.split(cached_frames(pillar_data.pillar_frames, filters, page, limit, *args))
+    shown = protected if safe else exact
+    if safe and any(f["suppressed"].any() for f in shown.values()):
+        st.caption(f"Presentation-safe numbers: counts below {limit} read \"<{limit}\" and are left out of the charts.")
+    return shown, protected, limit
+
+
+def pillar_status_box(ev: Evaluation, pillars: Sequence[str], safe: bool) -> None:
+    """The pillars' indicators with their status in words, in a two-column box."""
+    from . import pillar_charts
+
+    lines = pillar_charts.status_lines(pillar_charts.status_strip(ev, tuple(pillars), safe))
+    with st.container(border=True):
+        half = (len(lines) + 1) // 2
+        for column, part in zip(st.columns(2, gap="medium"), (lines[:half], lines[half:])):
+            column.markdown("  \n".join(part))
+
+
+def chart_download(page: str, name: str, protected: dict[str, pd.DataFrame], limit: int) -> None:
+    """One pillar chart's data as CSV, always suppressed."""
+    from . import pillar_data
+
+    download_csv(pillar_data.download_table(name, protected[name], limit), f"cpc-{page}-{name}",
+                 key=f"{page}_{name}_csv")

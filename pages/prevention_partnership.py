@@ -11,23 +11,9 @@ TRAINING_DIMS = {"audience": "Audience", "partner": "Partner"}
 
 filters, safe = ui.current_filters()
 ev = ui.page_header("Prevention & partnership", pdt.PAGE_TABLES[PAGE], "trainings and funding")
-limit = ui.min_cell()
-exact, protected = pdt.split(ui.cached_frames(pdt.pillar_frames, filters, PAGE, limit))
-shown = protected if safe else exact
+shown, protected, limit = ui.pillar_frames(PAGE, filters, safe)
 
-lines = pc.status_lines(pc.status_strip(ev, ("prevention", "partnership"), safe))
-with st.container(border=True):
-    half = (len(lines) + 1) // 2
-    for column, part in zip(st.columns(2, gap="medium"), (lines[:half], lines[half:])):
-        column.markdown("  \n".join(part))
-if safe and any(f["suppressed"].any() for f in shown.values()):
-    st.caption(f"Presentation-safe numbers: counts below {limit} read \"<{limit}\" and are left out of the charts.")
-
-
-def download(name: str) -> None:
-    """This chart's data as CSV, always suppressed."""
-    ui.download_csv(pdt.download_table(name, protected[name], limit), f"cpc-{PAGE}-{name}",
-                    key=f"{PAGE}_{name}_csv")
+ui.pillar_status_box(ev, ("prevention", "partnership"), safe)
 
 
 st.markdown("##### Trainings")
@@ -37,12 +23,12 @@ left, right = st.columns(2, gap="medium")
 with left:
     st.plotly_chart(pc.trainings_chart(shown["trainings"], dim, limit), config=CONFIG, key="trainings")
     st.caption("Participants in anti-trafficking trainings each year (trainings, by start date).")
-    download("trainings")
+    ui.chart_download(PAGE, "trainings", protected, limit)
 with right:
     st.plotly_chart(pc.trainings_cumulative_chart(shown["trainings_cumulative"], dim, limit), config=CONFIG,
                     key="trainings_cumulative")
     st.caption("Running total of participants since the first recorded training (people trained twice count twice).")
-    download("trainings_cumulative")
+    ui.chart_download(PAGE, "trainings_cumulative", protected, limit)
 
 st.markdown("##### Funding against the CPC envelope")
 figures = pc.burn_figures(shown["burn"])
@@ -54,12 +40,12 @@ with left:
                     key="funding_cumulative")
     st.caption(f"US government (CPC) money committed and disbursed since the first entry, against the "
                f"{format_usd(pdt.CPC_ENVELOPE_USD)} envelope (dashed). Running totals start before the year filter.")
-    download("funding_cumulative")
+    ui.chart_download(PAGE, "funding_cumulative", protected, limit)
 with right:
     st.plotly_chart(pc.burn_chart(shown["funding_quarterly"], shown["burn"]), config=CONFIG, key="burn")
     st.caption(f"Disbursed per quarter; the dashed line is the average of the last {pdt.BURN_QUARTERS} quarters, "
                "the pace at which the rest of the envelope would be spent.")
-    download("funding_quarterly")
+    ui.chart_download(PAGE, "funding_quarterly", protected, limit)
 left, right = st.columns(2, gap="medium")
 with left:
     st.plotly_chart(pc.funding_by_chart(shown["funding_by"], "partner"), config=CONFIG, key="funding_partner")
@@ -67,4 +53,4 @@ with right:
     st.plotly_chart(pc.funding_by_chart(shown["funding_by"], "pillar"), config=CONFIG, key="funding_pillar")
 st.caption("US government money committed and disbursed to date, by implementing partner and by pillar. "
            "Government of Jamaica spending is in the indicator \"Government of Jamaica share of disbursements\".")
-download("funding_by")
+ui.chart_download(PAGE, "funding_by", protected, limit)

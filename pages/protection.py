@@ -15,13 +15,8 @@ MAPS = {"parish_sessions": ("Sessions in child-friendly spaces", "Sessions", "cf
 
 filters, safe = ui.current_filters()
 ev = ui.page_header("Protection", pdt.PAGE_TABLES[PAGE], "victims, referral to care, child-friendly spaces")
-limit = ui.min_cell()
 
-lines = pc.status_lines(pc.status_strip(ev, (PAGE,), safe))
-with st.container(border=True):
-    half = (len(lines) + 1) // 2
-    for column, part in zip(st.columns(2, gap="medium"), (lines[:half], lines[half:])):
-        column.markdown("  \n".join(part))
+ui.pillar_status_box(ev, (PAGE,), safe)
 
 st.markdown("##### Victims identified")
 statuses = st.pills("Victims counted", pdt.VICTIM_STATUSES, selection_mode="multi", default=pdt.VICTIM_STATUSES,
@@ -29,16 +24,7 @@ statuses = st.pills("Victims counted", pdt.VICTIM_STATUSES, selection_mode="mult
                     help="Confirmed victims, suspected (potential) victims, or both. Applies to the victims "
                          "charts and to the map's victims.") or pdt.VICTIM_STATUSES
 chosen = tuple(s for s in pdt.VICTIM_STATUSES if s in statuses)
-exact, protected = pdt.split(ui.cached_frames(pdt.pillar_frames, filters, PAGE, limit, chosen))
-shown = protected if safe else exact
-if safe and any(f["suppressed"].any() for f in shown.values()):
-    st.caption(f"Presentation-safe numbers: counts below {limit} read \"<{limit}\" and are left out of the charts.")
-
-
-def download(name: str) -> None:
-    """This chart's data as CSV, always suppressed."""
-    ui.download_csv(pdt.download_table(name, protected[name], limit), f"cpc-{PAGE}-{name}",
-                    key=f"{PAGE}_{name}_csv")
+shown, protected, limit = ui.pillar_frames(PAGE, filters, safe, chosen)
 
 
 left, right = st.columns(2, gap="medium")
@@ -49,7 +35,7 @@ with left:
 with right:
     for tab, dim in zip(st.tabs(list(BREAKDOWNS.values())), BREAKDOWNS):
         tab.plotly_chart(pc.victims_chart(shown["victims"], dim, limit), config=CONFIG, key=f"victims_{dim}")
-download("victims")
+ui.chart_download(PAGE, "victims", protected, limit)
 
 st.markdown("##### National Referral Mechanism: time to referral")
 left, right = st.columns(2, gap="medium")
@@ -59,17 +45,17 @@ with left:
                     config=CONFIG, key="referral")
     st.caption(f"Confirmed child victims (under 18) referred to care within {pdt.REFERRAL_DAYS} days of "
                "identification, as a share of those identified in the year.")
-    download("referral")
+    ui.chart_download(PAGE, "referral", protected, limit)
 with right:
     st.plotly_chart(pc.referral_bands_chart(shown["referral_bands"], limit), config=CONFIG, key="referral_bands")
     st.caption("Days from identification to referral of the same children.")
-    download("referral_bands")
+    ui.chart_download(PAGE, "referral_bands", protected, limit)
 
 st.markdown("##### Child-friendly spaces")
 st.plotly_chart(pc.cfs_heatmap(shown["cfs_monthly"], limit), config=CONFIG, key="cfs_heatmap")
 st.caption("Sessions held in each space per month (cfs_sessions); blank before a space opened"
            + (" and where a count is hidden." if safe else "."))
-download("cfs_monthly")
+ui.chart_download(PAGE, "cfs_monthly", protected, limit)
 left, right = st.columns(2, gap="medium")
 with left:
     used = ev.result("protection.cfs_capacity_used")
@@ -77,14 +63,14 @@ with left:
                     key="cfs_capacity")
     st.caption("Sessions held as a share of the sessions the open spaces could hold (cfs_capacity: each space's "
                "monthly capacity times the months it was open). Sex and age filters narrow the sessions only.")
-    download("cfs_capacity")
+    ui.chart_download(PAGE, "cfs_capacity", protected, limit)
 with right:
     st.plotly_chart(pc.capacity_by_space_chart(shown["cfs_capacity"]), config=CONFIG, key="cfs_capacity_space")
 left, right = st.columns(2, gap="medium")
 with left:
     st.plotly_chart(pc.services_chart(shown["cfs_services"], limit), config=CONFIG, key="cfs_services")
     st.caption("Sessions by the service given to the child.")
-    download("cfs_services")
+    ui.chart_download(PAGE, "cfs_services", protected, limit)
 with right:
     st.markdown("**The spaces**")
     spaces = shown["spaces"]
@@ -107,4 +93,4 @@ st.plotly_chart(parish_map(pc.parish_values(shown[choice]), shown["spaces"],
 st.caption("Jamaica's 14 parishes as tiles laid out roughly as on the island, west to east; ◆ marks each "
            "child-friendly space (hover for its name, operator and opening date). Drawn without a base map, "
            "so it works offline. Sessions take the parish of their space.")
-download(choice)
+ui.chart_download(PAGE, choice, protected, limit)
