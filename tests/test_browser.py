@@ -5,87 +5,38 @@ Screenshots go to test-artifacts/ (git-ignored). When CI=true these tests must r
 missing browser is then a failure, not a skip."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from browser_support import ARTIFACTS, ERROR, PROJECTOR, WAIT_MS, chromium, serving, skip_without_chromium
 from conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run"]
-PROJECTOR = {"width": 1280, "height": 720}  # look.md: readable on a projector at 1280x720
 LAPTOP = {"width": 1440, "height": 900}
 TALL = 2600  # px: Streamlit scrolls inside the page, so full_page screenshots miss content
-WAIT_MS = 90_000  # a cold server evaluates every indicator on first load (2 cores, busy CI)
 CHART = '[data-testid="stPlotlyChart"] .main-svg'
-ERROR = '[data-testid="stException"]'
 # Navigation titles of the pages in dashboard.py, and the file that must exist for each.
 PAGES = {"Overview": "overview", "Prosecution": "prosecution", "Protection": "protection",
          "Prevention & partnership": "prevention_partnership", "Indicator explorer": "indicators", "Data": "data"}
 
 pytestmark = pytest.mark.timeout(900)
 
-if os.environ.get("CI") != "true" and not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (`apt-get install chromium`); CI=true makes this a failure",
-                allow_module_level=True)
-from playwright.sync_api import sync_playwright  # noqa: E402  (after the skip: needs the browser)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A `streamlit run dashboard.py` on the sample database; its URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "CPC_DB": str(sample_db), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+    with serving(sample_db, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Debian's chromium, headless."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _open(browser, url: str, viewport: dict) -> object:

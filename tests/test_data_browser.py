@@ -7,33 +7,19 @@ Screenshots go to test-artifacts/ (git-ignored). When CI=true this test must run
 missing browser is then a failure, not a skip."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from browser_support import ARTIFACTS, ERROR, PROJECTOR, WAIT_MS, chromium, serving, skip_without_chromium
 from cpc_monitor import audit, db, dedupe
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run"]
-PROJECTOR = {"width": 1280, "height": 720}  # look.md: readable on a projector at 1280x720
 TALL = {"width": 1280, "height": 2000}  # Streamlit scrolls inside the page: full_page screenshots miss content
-WAIT_MS = 90_000  # a cold server evaluates every indicator on first load, and again after an import
 NAV = '[data-testid="stSidebarNav"]'
 UPLOADER = '[data-testid="stFileUploader"] input[type=file]'
-ERROR = '[data-testid="stException"]'
 HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
           "exploitation_type,referred_date,care_provider\n")
 BAD = HEADER + ("WEB-V-9,,2025-13-01,police,confirmed,Kingstn,female,15,JAM,sexual,,\n"
@@ -45,18 +31,10 @@ GOOD = HEADER + ("WEB-V-1,,2025-06-01,police,confirmed,St Ann,female,15,JAM,sexu
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
-if os.environ.get("CI") != "true" and not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (`apt-get install chromium`); CI=true makes this a failure",
-                allow_module_level=True)
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402  (needs the browser)
+skip_without_chromium()
+from playwright.sync_api import Browser, Page, expect  # noqa: E402  (needs the browser)
 
 expect.set_options(timeout=WAIT_MS)  # an expectation may wait out a rerun that re-evaluates every indicator
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -66,38 +44,6 @@ def copy_db(sample_db: Path, tmp_path: Path) -> Path:
     path.parent.mkdir()
     shutil.copyfile(sample_db, path)
     return path
-
-
-@contextlib.contextmanager
-def serving(db_path: Path, log: Path, address: str = "127.0.0.1") -> Iterator[str]:
-    """`streamlit run dashboard.py` listening on `address` over `db_path`; yields its URL."""
-    port = _free_port()
-    env = {**os.environ, "CPC_DB": str(db_path), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", address],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://{address}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture
@@ -110,12 +56,8 @@ def server(copy_db: Path, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     """Headless chromium."""
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_data_page(browser: Browser, url: str) -> Page:

@@ -1,0 +1,85 @@
+"""What the browser tests share: Debian's chromium driven by Playwright (recipe:
+design/stack.md) against a `streamlit run dashboard.py` server on loopback.
+
+When CI=true the browser tests must run: a missing browser is then a failure, not a skip."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run"]
+PROJECTOR = {"width": 1280, "height": 720}  # look.md: readable on a projector at 1280x720
+WAIT_MS = 90_000  # a cold server evaluates every indicator on first load (2 cores, busy CI)
+ERROR = '[data-testid="stException"]'
+
+
+def skip_without_chromium() -> None:
+    """Skip the calling module when chromium is missing, unless CI=true (then it must run)."""
+    if os.environ.get("CI") != "true" and not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (`apt-get install chromium`); CI=true makes this a failure",
+                    allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(db_path: Path, log: Path, address: str = "127.0.0.1") -> Iterator[str]:
+    """`streamlit run dashboard.py` listening on `address` over `db_path`; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "CPC_DB": str(db_path), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", address],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://{address}:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's chromium, headless."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
