@@ -94,3 +94,26 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
     monkeypatch.setattr(MediaFileManager, "add", add)
     return seen
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database from `init` (schema and reference tables), built once."""
+    from cpc_monitor.schema import init_database
+
+    path = tmp_path_factory.mktemp("template") / "cpc.duckdb"
+    init_database(path)
+    return path
+
+
+@pytest.fixture
+def fresh_db(empty_template: Path, tmp_path: Path) -> Path:
+    """A private empty database at <tmp>/data/cpc.duckdb for one test (backups and the
+    audit log then land beside it, in the test's own folder)."""
+    import shutil
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "cpc.duckdb"
+    shutil.copyfile(empty_template, path)
+    return path

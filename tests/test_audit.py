@@ -4,11 +4,9 @@ table and exported as CSV. A refused import is logged and leaves the database by
 from __future__ import annotations
 
 import getpass
-import hashlib
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,29 +14,17 @@ import pytest
 
 from cpc_monitor import audit, ingest
 from cpc_monitor.cli import main
-from cpc_monitor.schema import init_database
+from helpers import sha256
 
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
 CASE = "JCF-1,2021-03-04,Kingston,police,sexual,closed,2021-09-01\n"
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "cpc.duckdb"
-    init_database(path)
-    return path
 
 
 @pytest.fixture
-def empty_db(template, tmp_path) -> Path:
-    (tmp_path / "data").mkdir()
-    path = tmp_path / "data" / "cpc.duckdb"
-    shutil.copyfile(template, path)
-    return path
+def empty_db(fresh_db: Path) -> Path:
+    return fresh_db
 
 
 def test_log_lives_beside_the_database(tmp_path):

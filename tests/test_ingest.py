@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cpc_monitor import audit, db, ingest
 from cpc_monitor.cli import main
 from cpc_monitor.errors import DatabaseBusy
-from cpc_monitor.schema import init_database
+from helpers import sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
@@ -37,25 +37,11 @@ PARISHES = ("Kingston, St Andrew, St Thomas, Portland, St Catherine, St Mary, Cl
 SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, 'CSV UTF-8 (Comma delimited)')"
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "cpc.duckdb"
-    init_database(path)
-    return path
 
 
 @pytest.fixture
-def empty_db(template, tmp_path) -> Path:
-    """A fresh empty database (schema and reference tables) for one test."""
-    folder = tmp_path / "data"
-    folder.mkdir()
-    path = folder / "cpc.duckdb"
-    shutil.copyfile(template, path)
-    return path
+def empty_db(fresh_db: Path) -> Path:
+    return fresh_db
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
