@@ -11,6 +11,10 @@ from . import dedupe, ingest
 DEFAULT_DB = "data/cpc.duckdb"
 
 
+# Pairs `duplicates` prints at once, earliest first; decided pairs make room for the next.
+LISTED_PAIRS = 200
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add the data-in commands to the main parser's subcommands."""
     p = sub.add_parser(
@@ -96,12 +100,13 @@ def _restore(args) -> int:
 
 
 def _duplicates(args) -> int:
-    pairs = dedupe.pending_pairs(args.db)
+    pairs, total = dedupe.pending_review(args.db, LISTED_PAIRS)
     if pairs.empty:
         print("no likely duplicate victims are waiting for review.")
         return 0
     print(pairs.to_string(index=False))
-    print(f"\n{len(pairs)} pair{'s' * (len(pairs) != 1)} to review; mark each with: "
+    shown = f" (the first {len(pairs)} listed)" if total > len(pairs) else ""
+    print(f"\n{total:,} pair{'s' * (total != 1)} to review{shown}; mark each with: "
           f"decide --db {args.db} KEPT OTHER same_person|different")
     return 0
 

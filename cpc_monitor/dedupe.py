@@ -26,14 +26,19 @@ MAX_DAYS_APART = 14
 
 # Every likely-duplicate pair not yet decided, the earlier-identified record first (on the
 # same day, the smaller id). Equality joins first, so DuckDB hashes on them.
+# Records are put in 15-day buckets; a pair at most 14 days apart has the later record in the
+# earlier one's bucket or the next, so the join matches on bucket equality (a hash join)
+# rather than comparing every pair of records of the same sex and parish.
+_BUCKET = f"epoch_ms(identified_date) // (86400000 * {MAX_DAYS_APART + 1})"
 PENDING_PAIRS_SQL = f"""
 SELECT a.victim_id AS kept_victim_id, b.victim_id AS other_victim_id,
        a.identified_date AS kept_identified_date, b.identified_date AS other_identified_date,
        a.identified_by AS kept_identified_by, b.identified_by AS other_identified_by,
        a.sex, a.age AS kept_age, b.age AS other_age, a.parish, a.exploitation_type,
        CAST(b.identified_date - a.identified_date AS INTEGER) AS days_apart
-FROM victims a JOIN victims b
-  ON a.sex = b.sex AND a.parish = b.parish AND a.exploitation_type = b.exploitation_type
+FROM (SELECT *, unnest([{_BUCKET}, {_BUCKET} + 1]) AS cpc_bucket FROM victims) a
+JOIN (SELECT *, {_BUCKET} AS cpc_bucket FROM victims) b
+  ON a.cpc_bucket = b.cpc_bucket AND a.sex = b.sex AND a.parish = b.parish AND a.exploitation_type = b.exploitation_type
  AND a.identified_by <> b.identified_by
  AND abs(a.age - b.age) <= {MAX_AGE_GAP_YEARS}
  AND b.identified_date >= a.identified_date AND b.identified_date <= a.identified_date + {MAX_DAYS_APART}
@@ -64,15 +69,34 @@ class Decision:
         return f"{self.kept} and {self.other} are different people: both keep counting."
 
 
-def pairs(con: db.Connection) -> pd.DataFrame:
-    """The pending likely-duplicate pairs on an open connection, earliest first."""
-    return con.execute(PENDING_PAIRS_SQL + " ORDER BY kept_identified_date, kept_victim_id, other_victim_id").df()
+def pairs(con: db.Connection, limit: int | None = None) -> pd.DataFrame:
+    """The pending likely-duplicate pairs on an open connection, earliest first (the first
+    `limit` of them when given: a review shows a page of pairs, not millions)."""
+    sql = PENDING_PAIRS_SQL + " ORDER BY kept_identified_date, kept_victim_id, other_victim_id"
+    return con.execute(sql + (" LIMIT ?" if limit is not None else ""), [limit] if limit is not None else []).df()
 
 
-def pending_pairs(db_path: str | os.PathLike) -> pd.DataFrame:
+def count_by_agency(con: db.Connection) -> pd.DataFrame:
+    """Pending pairs in all ('all', '') and per agency involved ('source', agency): by, group, pairs."""
+    return con.execute(
+        f"WITH p AS ({PENDING_PAIRS_SQL}) "
+        "SELECT 'all' AS \"by\", '' AS \"group\", count(*) AS pairs FROM p "
+        "UNION ALL SELECT 'source', agency, count(*) FROM ("
+        "  SELECT kept_identified_by AS agency FROM p UNION ALL SELECT other_identified_by FROM p) "
+        "WHERE agency IS NOT NULL GROUP BY agency ORDER BY \"by\", \"group\"").df()
+
+
+def pending_pairs(db_path: str | os.PathLike, limit: int | None = None) -> pd.DataFrame:
     """The likely-duplicate pairs waiting for review. Example: pending_pairs("data/cpc.duckdb")"""
     with db.reading(db_path) as con:
-        return pairs(con)
+        return pairs(con, limit)
+
+
+def pending_review(db_path: str | os.PathLike, limit: int) -> tuple[pd.DataFrame, int]:
+    """The first `limit` pending pairs and how many are pending in all, on one connection."""
+    with db.reading(db_path) as con:
+        total = con.execute(f"SELECT count(*) FROM ({PENDING_PAIRS_SQL})").fetchone()[0]
+        return pairs(con, limit), int(total)
 
 
 def decisions(db_path: str | os.PathLike) -> pd.DataFrame:

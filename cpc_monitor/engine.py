@@ -124,14 +124,14 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
                                    f"{info['schema_version']}); update this copy of CPC Monitor to read it.")
         as_of = data_as_of(con, tables)
         results = []
-        ranges: dict[str, tuple] = {}
+        batch: dict = {}  # what the measures of this one connection share
         for key, (label, pillar, issues) in iset.broken.items():
             if ids is None or key in ids:
                 results.append(IndicatorResult(key, label, pillar, "", "", ERROR, errors=issues))
         for ind in iset.indicators:
             if ids is None or ind.id in ids:
                 dims = (by,) if by else tuple(ind.disaggregations) if breakdowns else ()
-                results.append(_evaluate_one(con, iset, ind, tables, dims, filters, ranges))
+                results.append(_evaluate_one(con, iset, ind, tables, dims, filters, batch))
     order = {key: i for i, key in enumerate(iset.index)}
     results.sort(key=lambda r: order.get(r.id, len(order)))
     issues = list(iset.issues) + [e for r in results if r.indicator is not None for e in r.errors]
@@ -158,14 +158,15 @@ def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
                       tables: dict[str, tuple[str, ...]], dims: tuple[str, ...], filters: Filters,
-                      ) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
-    """Compile each part of `ind`; return the compiled parts, the issues and notes."""
+                      batch: dict | None = None) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
+    """Compile each part of `ind`; return the compiled parts, the issues and notes.
+    `batch` is shared by the indicators of one evaluation (see measures.compile_measure)."""
     compiled: dict[str, Compiled] = {}
     issues: list[Issue] = []
     for role, measure in ind.parts.items():
         path = (role,) if ind.is_ratio else ("measure",)
         try:
-            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters)
+            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
     notes = []
@@ -189,11 +190,11 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
 
 
 def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
-                  ranges: dict) -> IndicatorResult:
+                  batch: dict) -> IndicatorResult:
     settings = iset.settings(ind)
     result = IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR,
                              indicator=ind, settings=settings)
-    compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters)
+    compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters, batch)
     result.notes = notes
     if issues:
         result.errors = issues
@@ -201,7 +202,7 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     result.filters_applied = {role: c.filters_applied for role, c in compiled.items()}
     result.counted_kinds = {role: c.measure.agg for role, c in compiled.items()}
     try:
-        parts = {role: run(con, c, ranges) for role, c in compiled.items()}
+        parts = {role: run(con, c, batch) for role, c in compiled.items()}
     except db.SqlError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,

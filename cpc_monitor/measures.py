@@ -239,12 +239,16 @@ class Compiled:
     dims: tuple[str, ...]  # disaggregations this table has
     missing_dims: tuple[str, ...]  # asked for but not columns of this table
     filters_applied: tuple[str, ...] = field(default=())
+    totals_sql: str = ""  # year, value only: a lighter query when there are no breakdowns
 
 
 def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, str],
                     tables: dict[str, tuple[str, ...]], dims: tuple[str, ...] = (),
-                    filters: Filters = Filters()) -> Compiled:
-    """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run."""
+                    filters: Filters = Filters(), batch: dict | None = None) -> Compiled:
+    """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run.
+
+    `batch`: a dict shared by the measures of one evaluation (one connection), so that what
+    they have in common (a table's column types) is read once."""
     if measure.table not in tables:
         known = tuple(t for t in tables if not t.startswith(("schema_", "import_", "duplicate_")))
         raise MeasureProblem(unknown_name("table", measure.table, known), ("table",))
@@ -254,7 +258,10 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
         raise MeasureProblem(unknown_name(f"column in '{measure.table}' called", measure.time_column, allowed),
                              (time_key,))
     src = source_sql(measure.table, tables)
-    columns = _columns_key(con, src)
+    batch = batch if batch is not None else {}
+    if ("columns", src) not in batch:
+        batch[("columns", src)] = _columns_key(con, src)
+    columns = batch[("columns", src)]
     kind = _type_of(con, src, measure.time_column, (time_key,), columns)
     if measure.date and not kind.startswith(("DATE", "TIMESTAMP")):
         raise MeasureProblem(f"`date: {measure.date}` is not a date column ({kind.lower()}); name the column "
@@ -290,7 +297,10 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     range_sql = (f"WITH src AS ({src}) SELECT min({year_sql}), max({year_sql}) FROM src")
     # Filters only add bound conditions on known text columns: check the query without them once.
     _remembered(("query", unfiltered, columns), lambda: _describe_query(con, unfiltered))
-    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied))
+    totals_sql = (f"WITH src AS ({src}) SELECT {year_sql} AS year, "
+                  f"CAST({_AGG_SQL[measure.agg].format('*' if measure.expr is None else f'({measure.expr})')} AS DOUBLE) "
+                  f"FROM src WHERE {' AND '.join(conditions)} GROUP BY ALL")
+    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql)
 
 
 def _describe_query(con, sql: str) -> None:
@@ -383,9 +393,25 @@ def run(con: db.Connection, compiled: Compiled, ranges: dict[str, tuple] | None 
     first, last = ranges[compiled.range_sql]
     if first is None or last is None:
         return MeasureValues(_empty(), None, None)
+    if not compiled.dims:
+        return MeasureValues(_totals(con, compiled, int(first), int(last)), int(first), int(last))
     frame = con.execute(compiled.sql, compiled.params + [first, last]).df()
     frame["year"] = frame["year"].astype("int64")
     return MeasureValues(frame, int(first), int(last))
+
+
+def _totals(con: db.Connection, compiled: Compiled, first: int, last: int) -> pd.DataFrame:
+    """Yearly totals only, filled as the full query fills them (0 for counts and sums over
+    no rows, running totals when cumulative)."""
+    found = dict(con.execute(compiled.totals_sql, compiled.params).fetchall())
+    years = list(range(first, last + 1))
+    empty = 0.0 if compiled.measure.agg in ZERO_WHEN_EMPTY else None
+    values = [found.get(year, empty) for year in years]
+    if compiled.measure.cumulative:
+        running = 0.0
+        values = [running := running + (v or 0.0) for v in values]
+    return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
+                         "value": pd.Series(values, dtype="float64")})
 
 
 def _empty() -> pd.DataFrame:

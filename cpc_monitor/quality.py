@@ -173,13 +173,7 @@ def modified_z(values: np.ndarray | list[float], min_spread: float = 0.0) -> np.
 
 def duplicate_counts(con: db.Connection) -> pd.DataFrame:
     """Likely duplicate victim pairs waiting for review: in all, and per agency involved."""
-    found = dedupe.pairs(con)
-    rows = [{"by": "all", "group": "", "pairs": len(found)}]
-    sources = pd.concat([found["kept_identified_by"], found["other_identified_by"]]).dropna().unique()
-    for source in sorted(sources):
-        involved = (found["kept_identified_by"] == source) | (found["other_identified_by"] == source)
-        rows.append({"by": "source", "group": source, "pairs": int(involved.sum())})
-    return pd.DataFrame(rows, columns=["by", "group", "pairs"])
+    return dedupe.count_by_agency(con).astype({"pairs": "int64"})
 
 
 # --------------------------------------------------------------------------- indicators affected

@@ -147,14 +147,16 @@ def stamp(db_path: Path) -> int:
     return db.version_stamp(db_path)
 
 
-def review(db_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The pending likely-duplicate pairs and the decisions taken (cached per database version)."""
-    return _review(str(db_path), db.version_stamp(db_path))
+def review(db_path: Path, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    """The first `limit` pending likely-duplicate pairs, how many are pending, and the
+    decisions taken (cached per database version)."""
+    return _review(str(db_path), db.version_stamp(db_path), limit)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _review(path: str, stamp: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return dedupe.pending_pairs(path), dedupe.decisions(path)
+def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    pairs, total = dedupe.pending_review(path, limit)
+    return pairs, total, dedupe.decisions(path)
 
 
 def quality_report(db_path: Path, indicators_path: Path) -> tuple[quality.QualityReport, str]:

@@ -96,19 +96,19 @@ def _undo(kept: str, other: str) -> None:
 
 
 with duplicates_tab:
-    pairs, decided = ui_data.review(path)
+    pairs, total, decided = ui_data.review(path, MAX_PAIRS)
     note = st.session_state.pop(NOTE, None)
     if note is not None:
         (st.success if note.ok else st.error)(note.text)
     if not can_write:
         st.warning(ui_data.loopback_notice(), icon=":material/lock:")
-    st.markdown(f"**{len(pairs):,} likely duplicate pair{'s' * (len(pairs) != 1)} to review**: victims reported by "
+    st.markdown(f"**{total:,} likely duplicate pair{'s' * (total != 1)} to review**: victims reported by "
                 "different agencies with the same sex, parish and form of exploitation, ages within a year, "
                 "identified within 14 days. Nothing is merged until you decide; every decision can be undone.")
-    if len(pairs) > MAX_PAIRS:
+    if total > MAX_PAIRS:
         st.caption(f"Showing the first {MAX_PAIRS} pairs, earliest first; the others follow as you decide.")
     choice = st.session_state.get(CHOICE)
-    for _, pair in pairs.head(MAX_PAIRS).iterrows():
+    for _, pair in pairs.iterrows():
         kept, other = pair["kept_victim_id"], pair["other_victim_id"]
         records, actions = st.container(border=True, key=f"pair_{kept}_{other}").columns([5, 2], gap="medium")
         records.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
