@@ -56,7 +56,11 @@ class IndicatorResult:
 
     def series(self) -> dict[int, float | None]:
         """year -> total value (None where there is no value)."""
-        return {int(r.year): (None if pd.isna(r.value) else float(r.value)) for r in self.totals.itertuples()}
+        totals = self.totals
+        if totals.empty:
+            return {}
+        return {int(y): (None if v != v else float(v))  # v != v: NaN
+                for y, v in zip(totals["year"].tolist(), totals["value"].tolist())}
 
     @property
     def latest(self) -> tuple[int | None, float | None]:
@@ -232,6 +236,8 @@ def _combine(parts: dict, factor: float) -> pd.DataFrame:
         frame = num.frame.iloc[0:0].assign(numerator=[], denominator=[])
         return frame
     first, last = max(num.first_year, den.first_year), min(num.last_year, den.last_year)
+    if (num.frame["dim"] == "").all():
+        return _combine_totals(num.frame, den.frame, first, last, factor)
     n = num.frame[(num.frame["year"] >= first) & (num.frame["year"] <= last)].rename(columns={"value": "numerator"})
     d = den.frame.rename(columns={"value": "denominator"})
     den_dims = set(d["dim"].unique())
@@ -244,6 +250,18 @@ def _combine(parts: dict, factor: float) -> pd.DataFrame:
     out["value"] = (out["numerator"] / den_values * factor).round(9)
     return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
         ["dim", "year", "group"]).reset_index(drop=True)
+
+
+def _combine_totals(num: pd.DataFrame, den: pd.DataFrame, first: int, last: int, factor: float) -> pd.DataFrame:
+    """_combine for yearly totals only (what every scorecard needs): no merges."""
+    years = list(range(first, last + 1))
+    numerators = dict(zip(num["year"].tolist(), num["value"].tolist()))
+    den_totals = den[den["dim"] == ""]
+    denominators = dict(zip(den_totals["year"].tolist(), den_totals["value"].tolist()))
+    n = pd.Series([numerators.get(y) for y in years], dtype="float64")
+    d = pd.Series([denominators.get(y) for y in years], dtype="float64")
+    return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
+                         "value": (n / d.where(d != 0) * factor).round(9), "numerator": n, "denominator": d})
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:
