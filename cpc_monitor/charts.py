@@ -467,10 +467,10 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     rows.append(("Unit and direction", f"{AXIS_TITLES.get(ind.unit, ind.unit)}; {DIRECTION_WORDS[ind.direction]}"))
     applied = sorted({f for names in result.filters_applied.values() for f in names})
     ignored = [f for f in in_force if f not in applied]
-    words = "Years" + "".join(f", {code_label(f).lower()}" for f in applied)
+    words = "the year range" + "".join(f", {code_label(f).lower()}" for f in applied)
     if ignored:
         words += "; not " + ", ".join(code_label(f).lower() for f in ignored) + " (its tables have no such column)"
-    rows.append(("Filters in force applied", words))
+    rows.append(("Sidebar filters applied", words))
     if ind.disaggregations:
         rows.append(("Broken down by", ", ".join(code_label(d).lower() for d in ind.disaggregations)))
     if ind.baseline:
