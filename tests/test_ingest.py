@@ -631,3 +631,14 @@ def test_readers_keep_working_while_an_import_runs(empty_db, tmp_path):
     assert proc.returncode == 0, proc.stderr.read().decode()
     assert reads > 3 and seen <= {0, 200_000}
     assert rows(empty_db, "SELECT count(*) FROM cases") == [(200_000,)]
+
+
+def test_the_example_files_import_into_an_empty_database(empty_db):
+    """data/examples/ holds one template per table; each imports cleanly, parents first."""
+    from helpers import ROOT
+
+    order = ["cases", "victims", "prosecutions", "child_friendly_spaces", "cfs_sessions", "funding", "trainings"]
+    assert sorted(order) == sorted(ingest.IMPORTABLE)
+    for table in order:
+        report = ingest.import_files(empty_db, table, [ROOT / "data" / "examples" / f"{table}.csv"])
+        assert report.ok and report.rows_added >= 1, report.summary()
