@@ -330,7 +330,10 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
     additive = measure.agg in ZERO_WHEN_EMPTY
     merge = "sum" if additive else "max"  # a NULL group and a literal 'unknown' share one cell
     filled = "coalesce(l.value, 0)" if additive else "l.value"
-    value = (f"sum({filled}) OVER (PARTITION BY g.dim, g.grp ORDER BY g.year)" if measure.cumulative else filled)
+    # Running totals of money are rounded so that adding cents over the years cannot leave
+    # 6,696,999.9999999 where the records add up to 6,697,000.
+    value = (f"round(sum({filled}) OVER (PARTITION BY g.dim, g.grp ORDER BY g.year), 6)" if measure.cumulative
+             else filled)
     return (
         f"WITH src AS ({src}), "
         f"agg AS (SELECT {year_sql} AS cpc_year{''.join(f', {d}' for d in dims)}, {agg} AS value{flags} "
@@ -409,7 +412,7 @@ def _totals(con: db.Connection, compiled: Compiled, first: int, last: int) -> pd
     values = [found.get(year, empty) for year in years]
     if compiled.measure.cumulative:
         running = 0.0
-        values = [running := running + (v or 0.0) for v in values]
+        values = [running := round(running + (v or 0.0), 6) for v in values]
     return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
                          "value": pd.Series(values, dtype="float64")})
 
