@@ -294,3 +294,10 @@ def test_cfs_capacity_counts_months_open(sample_db):
     assert rows[(2022, "CFS-01")] == 10 * 20  # opened 4 March 2022: March to December
     assert (2021, "CFS-01") not in rows
     assert math.isclose(rows[(2023, "CFS-01")], 12 * 20)
+
+
+def test_running_totals_of_money_add_up_exactly(sample_db, default_set):
+    r = engine.evaluate(sample_db, default_set, ids=["partnership.usg_disbursed"]).results[0]
+    (total,), = sql(sample_db, "SELECT sum(amount_usd) FROM funding WHERE donor = 'usg' AND kind = 'disbursement'")
+    assert r.latest[1] == float(total)  # exactly: no 6,696,999.9999999 for 6,697,000
+    assert r.status == "target_achieved"
