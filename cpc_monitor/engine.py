@@ -245,9 +245,7 @@ def _combine(parts: dict, factor: float) -> pd.DataFrame:
     totals = d[d["dim"] == ""][["year", "denominator"]]
     unmatched = n[~n["dim"].isin(den_dims)].merge(totals, on="year", how="left")
     out = pd.concat([matched, unmatched], ignore_index=True)
-    den_values = out["denominator"].where(out["denominator"] != 0)
-    # Rounded so that equal sums (6.7m of 6.7m) give exactly 100, not 99.99999999.
-    out["value"] = (out["numerator"] / den_values * factor).round(9)
+    out["value"] = _ratio(out["numerator"], out["denominator"], factor)
     return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
         ["dim", "year", "group"]).reset_index(drop=True)
 
@@ -261,7 +259,13 @@ def _combine_totals(num: pd.DataFrame, den: pd.DataFrame, first: int, last: int,
     n = pd.Series([numerators.get(y) for y in years], dtype="float64")
     d = pd.Series([denominators.get(y) for y in years], dtype="float64")
     return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
-                         "value": (n / d.where(d != 0) * factor).round(9), "numerator": n, "denominator": d})
+                         "value": _ratio(n, d, factor), "numerator": n, "denominator": d})
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series, factor: float) -> pd.Series:
+    """numerator / denominator x factor; no value where the denominator is 0.
+    Rounded so that equal sums (6.7m of 6.7m) give exactly 100, not 99.99999999."""
+    return (numerator / denominator.where(denominator != 0) * factor).round(9)
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:

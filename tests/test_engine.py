@@ -301,3 +301,14 @@ def test_running_totals_of_money_add_up_exactly(sample_db, default_set):
     (total,), = sql(sample_db, "SELECT sum(amount_usd) FROM funding WHERE donor = 'usg' AND kind = 'disbursement'")
     assert r.latest[1] == float(total)  # exactly: no 6,696,999.9999999 for 6,697,000
     assert r.status == "target_achieved"
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(parish=("St James",), sex=("female",), year_from=2019)])
+def test_totals_only_agrees_with_the_full_evaluation(sample_db, default_set, filters):
+    """Scorecards take a lighter path (no breakdowns); it must give the same totals and statuses."""
+    light = engine.evaluate(sample_db, default_set, filters=filters, breakdowns=False)
+    full = engine.evaluate(sample_db, default_set, filters=filters)
+    for a, b in zip(light.results, full.results):
+        assert a.series() == b.series(), a.id
+        assert a.status == b.status, a.id
+        assert set(a.values["dim"]) == {""}
