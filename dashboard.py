@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cpc_monitor import ui
+from cpc_monitor.app import ui
 
 st.set_page_config(layout="wide", page_title="CPC Monitor", page_icon=":material/shield:")
 

@@ -32,7 +32,7 @@ import streamlit as st  # noqa: E402
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from cpc_monitor.sample import build_sample  # noqa: E402
+from cpc_monitor.intake.sample import build_sample  # noqa: E402
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 WARM_RUNS = 5  # warm runs per page; the median is reported

@@ -17,8 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpc_monitor import engine, indicators  # noqa: E402
-from cpc_monitor.sample import build_sample  # noqa: E402
+from cpc_monitor.evaluation import engine
+
+from cpc_monitor.definitions import indicators  # noqa: E402
+from cpc_monitor.intake.sample import build_sample  # noqa: E402
 
 
 def main() -> None:

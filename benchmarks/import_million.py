@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpc_monitor.schema import init_database  # noqa: E402
+from cpc_monitor.store.schema import init_database  # noqa: E402
 
 HEADER = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
 PARISHES = ("Kingston", "St Andrew", "St Catherine", "St James", "Clarendon", "Manchester")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, no install
 
-from cpc_monitor.sample import build_sample  # noqa: E402
+from cpc_monitor.intake.sample import build_sample  # noqa: E402
 
 
 def main(scale: int) -> None:

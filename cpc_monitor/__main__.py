@@ -1,6 +1,6 @@
 """`python -m cpc_monitor`: the command line."""
 import sys
 
-from .cli import main
+from cpc_monitor.cli import main
 
 sys.exit(main())

@@ -2,7 +2,11 @@
 see the data's quality per table, source and batch, and read the audit log."""
 import streamlit as st
 
-from cpc_monitor import audit, ingest, ui, ui_data
+from cpc_monitor.store import audit
+
+from cpc_monitor.intake import ingest
+
+from cpc_monitor.app import ui, data_page as ui_data
 
 CHART_CONFIG = {"displayModeBar": False}
 MAX_PAIRS = 20  # pairs drawn at once: each is a card; the rest wait for the next review round

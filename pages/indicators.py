@@ -1,8 +1,12 @@
 """Indicator explorer: one indicator's definition, series, status and breakdowns."""
 import streamlit as st
 
-from cpc_monitor import charts, privacy, ui
-from cpc_monitor.formatting import format_status
+from cpc_monitor.present import charts
+
+from cpc_monitor.evaluation import privacy
+
+from cpc_monitor.app import ui
+from cpc_monitor.present.formatting import format_status
 
 CHART_CONFIG = {"displayModeBar": False}
 

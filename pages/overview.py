@@ -1,7 +1,9 @@
 """Overview: where the partnership stands against 2030 (the scorecard)."""
 import streamlit as st
 
-from cpc_monitor import charts, ui
+from cpc_monitor.present import charts
+
+from cpc_monitor.app import ui
 
 # The four headline figures (look.md) with their short labels; an id missing from the
 # indicator file (or broken) is skipped.

@@ -2,8 +2,12 @@
 disbursed against the CPC envelope, with the burn rate."""
 import streamlit as st
 
-from cpc_monitor import pillar_charts as pc, pillar_data as pdt, ui
-from cpc_monitor.formatting import format_usd
+from cpc_monitor.present import pillar_charts as pc
+
+from cpc_monitor.evaluation import pillar_data as pdt
+
+from cpc_monitor.app import ui
+from cpc_monitor.present.formatting import format_usd
 
 CONFIG = {"displayModeBar": False}
 PAGE = "prevention_partnership"

@@ -2,7 +2,11 @@
 outcomes and sentences."""
 import streamlit as st
 
-from cpc_monitor import pillar_charts as pc, pillar_data as pdt, ui
+from cpc_monitor.present import pillar_charts as pc
+
+from cpc_monitor.evaluation import pillar_data as pdt
+
+from cpc_monitor.app import ui
 
 CONFIG = {"displayModeBar": False}
 PAGE = "prosecution"

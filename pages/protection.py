@@ -2,8 +2,12 @@
 spaces and the parish map."""
 import streamlit as st
 
-from cpc_monitor import pillar_charts as pc, pillar_data as pdt, ui
-from cpc_monitor.parish_map import OPERATOR_SHORT, parish_map
+from cpc_monitor.present import pillar_charts as pc
+
+from cpc_monitor.evaluation import pillar_data as pdt
+
+from cpc_monitor.app import ui
+from cpc_monitor.present.parish_map import OPERATOR_SHORT, parish_map
 
 CONFIG = {"displayModeBar": False}
 PAGE = "protection"

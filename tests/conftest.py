@@ -12,7 +12,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from cpc_monitor.sample import build_sample
+from cpc_monitor.intake.sample import build_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard.py"
@@ -99,7 +99,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 @pytest.fixture(scope="session")
 def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty database from `init` (schema and reference tables), built once."""
-    from cpc_monitor.schema import init_database
+    from cpc_monitor.store.schema import init_database
 
     path = tmp_path_factory.mktemp("template") / "cpc.duckdb"
     init_database(path)

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cpc_monitor import audit, ingest
-from cpc_monitor.cli import main
+from cpc_monitor.store import audit
+
+from cpc_monitor.intake import ingest
+from cpc_monitor.cli.main import main
 from helpers import sha256
 
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"

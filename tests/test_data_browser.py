@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from browser_support import ARTIFACTS, ERROR, PROJECTOR, WAIT_MS, chromium, serving, skip_without_chromium
-from cpc_monitor import audit, db, dedupe
+from cpc_monitor.store import audit, db
+from cpc_monitor.intake import dedupe
 
 TALL = {"width": 1280, "height": 2000}  # Streamlit scrolls inside the page: full_page screenshots miss content
 NAV = '[data-testid="stSidebarNav"]'

@@ -19,8 +19,14 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from cpc_monitor import audit, db, dedupe, exports, ingest, ui_data
-from cpc_monitor.schema import init_database
+from cpc_monitor.store import audit, db
+
+from cpc_monitor.intake import dedupe, ingest
+
+from cpc_monitor.present import csvfile as exports
+
+from cpc_monitor.app import data_page as ui_data
+from cpc_monitor.store.schema import init_database
 
 PAGE = "pages/data.py"
 VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from cpc_monitor import audit, dedupe, engine, indicators, ingest
-from cpc_monitor.cli import main
-from cpc_monitor.schema import init_database
+from cpc_monitor.store import audit
+
+from cpc_monitor.intake import dedupe, ingest
+
+from cpc_monitor.evaluation import engine
+
+from cpc_monitor.definitions import indicators
+from cpc_monitor.cli.main import main
+from cpc_monitor.store.schema import init_database
 
 HEADER = "victim_id,identified_date,identified_by,sex,age,parish,exploitation_type\n"
 # Each cluster is a pair that differs from a likely duplicate in one way only (or not at all).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpc_monitor.cli import build_parser
+from cpc_monitor.cli.main import build_parser
 from helpers import ROOT
 
 

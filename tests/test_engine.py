@@ -8,10 +8,14 @@ import math
 
 import pytest
 
-from cpc_monitor import db, engine, indicators
-from cpc_monitor.measures import Filters
-from cpc_monitor.sample import build_sample
-from cpc_monitor.schema import init_database
+from cpc_monitor.store import db
+
+from cpc_monitor.evaluation import engine
+
+from cpc_monitor.definitions import indicators
+from cpc_monitor.evaluation.measures import Filters
+from cpc_monitor.intake.sample import build_sample
+from cpc_monitor.store.schema import init_database
 from helpers import BASE_YAML, ROOT, run_cli, sha256
 
 

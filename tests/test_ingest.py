@@ -21,8 +21,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cpc_monitor import audit, db, ingest
-from cpc_monitor.cli import main
+from cpc_monitor.store import audit, db
+
+from cpc_monitor.intake import ingest
+from cpc_monitor.cli.main import main
 from cpc_monitor.errors import DatabaseBusy
 from helpers import sha256
 

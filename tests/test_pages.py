@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cpc_monitor import privacy
-from cpc_monitor.engine import evaluate
-from cpc_monitor.formatting import format_status, format_value
-from cpc_monitor.indicators import load_indicators
-from cpc_monitor.measures import Filters
-from cpc_monitor.ui import SAMPLE_NOTICE
+from cpc_monitor.evaluation import privacy
+from cpc_monitor.evaluation.engine import evaluate
+from cpc_monitor.present.formatting import format_status, format_value
+from cpc_monitor.definitions.indicators import load_indicators
+from cpc_monitor.evaluation.measures import Filters
+from cpc_monitor.app.ui import SAMPLE_NOTICE
 
 from conftest import INDICATORS, ROOT
 

@@ -15,9 +15,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from cpc_monitor import codes, db, dedupe, pillar_charts as pc, pillar_data as pdt
-from cpc_monitor.measures import Filters
-from cpc_monitor.parish_map import TILES, parish_map
+from cpc_monitor.store import codes, db
+
+from cpc_monitor.intake import dedupe
+
+from cpc_monitor.present import pillar_charts as pc
+
+from cpc_monitor.evaluation import pillar_data as pdt
+from cpc_monitor.evaluation.measures import Filters
+from cpc_monitor.present.parish_map import TILES, parish_map
 
 PAGES = ("pages/prosecution.py", "pages/protection.py", "pages/prevention_partnership.py")
 MIN_CELL = 5

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cpc_monitor.progress import (
+from cpc_monitor.evaluation.progress import (
     STATUSES, Assessment, MilestoneCheck, PillarRollup, Status, assess, milestone_checks, pillar_rollup, score,
 )
 

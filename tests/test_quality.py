@@ -11,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cpc_monitor import db, indicators, ingest, quality
-from cpc_monitor.schema import init_database
+from cpc_monitor.store import db
+
+from cpc_monitor.definitions import indicators
+
+from cpc_monitor.intake import ingest, quality
+from cpc_monitor.store.schema import init_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"

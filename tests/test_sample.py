@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from cpc_monitor import db, schema
+from cpc_monitor.store import db, schema
 from cpc_monitor.errors import CpcError
-from cpc_monitor.sample import build_sample
+from cpc_monitor.intake.sample import build_sample
 
 SCALED_TABLES = ("cases", "victims", "prosecutions", "cfs_sessions", "trainings")
 EVENT_TABLES = SCALED_TABLES + ("funding",)

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpc_monitor import indicators
-from cpc_monitor.cli import main
+from cpc_monitor.definitions import indicators
+from cpc_monitor.cli.main import main
 from cpc_monitor.errors import IndicatorFileError
-from cpc_monitor.schema import init_database
+from cpc_monitor.store.schema import init_database
 from helpers import BASE_YAML, ROOT, run_cli, sha256
 
 

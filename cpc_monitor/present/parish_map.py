@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from .charts import FONT
-from .formatting import format_value
+from cpc_monitor.present.charts import FONT
+from cpc_monitor.present.formatting import format_value
 
 # (column, row) of each parish's tile, west to east, north coast in row 0, south coast in
 # row 1, Kingston below St Andrew on the south coast.

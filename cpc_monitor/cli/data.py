@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import dedupe, ingest
+from cpc_monitor.intake import dedupe, ingest
 
 DEFAULT_DB = "data/cpc.duckdb"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import DatabaseBusy, DatabaseMissing, DatabaseUnusable
+from cpc_monitor.errors import DatabaseBusy, DatabaseMissing, DatabaseUnusable
 
 # Raised by DuckDB for bad SQL, missing columns, permission refusals ...: callers catch it
 # to turn it into a message about the indicator or the import row that caused it.

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import progress
-from .engine import ERROR, Evaluation, IndicatorResult
-from .formatting import format_change, format_status, format_value, is_missing
-from .privacy import is_small, result_counts
+from cpc_monitor.evaluation import progress
+from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
+from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
+from cpc_monitor.evaluation.privacy import is_small, result_counts
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000")

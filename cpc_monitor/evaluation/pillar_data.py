@@ -13,9 +13,11 @@ from datetime import date
 
 import pandas as pd
 
-from . import codes, db, privacy
-from .engine import data_as_of
-from .measures import Filters, source_columns, source_sql
+from cpc_monitor.store import codes, db
+
+from cpc_monitor.evaluation import privacy
+from cpc_monitor.evaluation.engine import data_as_of
+from cpc_monitor.evaluation.measures import Filters, source_columns, source_sql
 
 # The CPC Partnership's US government envelope: "nearly $6.7m" with the final-year awards
 # (facts file, S25 S31 S32). Cumulative funding charts draw it as a dashed line.

@@ -17,12 +17,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from . import codes, db, exports, privacy
-from .charts import code_label as label
-from .engine import Evaluation, IndicatorResult, evaluate
-from .errors import CpcError
-from .indicators import Defaults, load_indicators
-from .measures import Filters, source_columns
+from cpc_monitor.store import codes, db
+
+from cpc_monitor.present import csvfile as exports
+
+from cpc_monitor.evaluation import privacy
+from cpc_monitor.present.charts import code_label as label
+from cpc_monitor.evaluation.engine import Evaluation, IndicatorResult, evaluate
+from cpc_monitor.errors import CpcError
+from cpc_monitor.definitions.indicators import Defaults, load_indicators
+from cpc_monitor.evaluation.measures import Filters, source_columns
 
 DB_ENV = "CPC_DB"  # names another database file (tests, benchmarks)
 DEFAULT_DB = "data/cpc.duckdb"
@@ -64,7 +68,7 @@ def ensure_database() -> Path:
     """Build the synthetic sample database on first run (never over an existing file)."""
     path = db_path()
     if not path.exists():
-        from .sample import build_sample  # imported here: only a first run needs it
+        from cpc_monitor.intake.sample import build_sample  # imported here: only a first run needs it
 
         with st.spinner(f"First run: building the sample database {path} (a few seconds) ..."):
             build_sample(path)
@@ -403,7 +407,7 @@ def pillar_frames(page: str, filters: Filters, safe: bool, *args: Any
                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], int]:
     """A pillar page's frames: (shown, suppressed, min_cell). `shown` is what the screen draws
     (suppressed when `safe`); the suppressed ones serve every download."""
-    from . import pillar_data
+    from cpc_monitor.evaluation import pillar_data
 
     limit = min_cell()
     exact, protected = pillar_data.split(cached_frames(pillar_data.pillar_frames, filters, page, limit, *args))
@@ -415,7 +419,7 @@ def pillar_frames(page: str, filters: Filters, safe: bool, *args: Any
 
 def pillar_status_box(ev: Evaluation, pillars: Sequence[str], safe: bool) -> None:
     """The pillars' indicators with their status in words, in a two-column box."""
-    from . import pillar_charts
+    from cpc_monitor.present import pillar_charts
 
     lines = pillar_charts.status_lines(pillar_charts.status_strip(ev, tuple(pillars), safe))
     with st.container(border=True):
@@ -426,7 +430,7 @@ def pillar_status_box(ev: Evaluation, pillars: Sequence[str], safe: bool) -> Non
 
 def chart_download(page: str, name: str, protected: dict[str, pd.DataFrame], limit: int) -> None:
     """One pillar chart's data as CSV, always suppressed."""
-    from . import pillar_data
+    from cpc_monitor.evaluation import pillar_data
 
     download_csv(pillar_data.download_table(name, protected[name], limit), f"cpc-{page}-{name}",
                  key=f"{page}_{name}_csv")

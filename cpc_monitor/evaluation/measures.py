@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import db
-from .indicators import Measure
+from cpc_monitor.store import db
+from cpc_monitor.definitions.indicators import Measure
 
 # The derived dimensions the engine provides (indicators-yaml.md).
 AGE_GROUP_SQL = ("CASE WHEN age IS NULL THEN 'unknown' WHEN age < 12 THEN '0-11' "

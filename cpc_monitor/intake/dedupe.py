@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from . import audit, db
-from .errors import CpcError
+from cpc_monitor.store import audit, db
+from cpc_monitor.errors import CpcError
 
 DECISIONS = ("same_person", "different")
 # How close two records must be to be listed as a likely duplicate.

@@ -16,10 +16,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from . import db, dedupe
-from .indicators import IndicatorSet
-from .ingest import IMPORTABLE, rule_checks
-from .schema import BATCH_COLUMN, TABLES, VIEW_COLUMNS
+from cpc_monitor.store import db
+
+from cpc_monitor.intake import dedupe
+from cpc_monitor.definitions.indicators import IndicatorSet
+from cpc_monitor.intake.ingest import IMPORTABLE, rule_checks
+from cpc_monitor.store.schema import BATCH_COLUMN, TABLES, VIEW_COLUMNS
 
 # The column naming who reported a record, for the per-source figures (issue 4).
 SOURCE_COLUMNS = {"cases": "referral_source", "victims": "identified_by"}

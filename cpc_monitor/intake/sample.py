@@ -13,8 +13,8 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from . import db, schema
-from .errors import CpcError
+from cpc_monitor.store import db, schema
+from cpc_monitor.errors import CpcError
 
 FIRST_YEAR, LAST_YEAR = 2015, 2025
 DATA_END = date(LAST_YEAR, 12, 31)  # no sample date falls after this day

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import db, progress
-from .errors import DatabaseUnusable
-from .indicators import Indicator, IndicatorSet, Issue, Settings
-from .schema import SCHEMA_VERSION
-from .measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
+from cpc_monitor.store import db
+
+from cpc_monitor.evaluation import progress
+from cpc_monitor.errors import DatabaseUnusable
+from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Settings
+from cpc_monitor.store.schema import SCHEMA_VERSION
+from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
 

@@ -29,9 +29,9 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from . import audit, codes, db
-from .errors import CpcError, DatabaseMissing, DatabaseUnusable
-from .schema import BATCH_COLUMN, TABLES, Column, Table
+from cpc_monitor.store import audit, codes, db
+from cpc_monitor.errors import CpcError, DatabaseMissing, DatabaseUnusable
+from cpc_monitor.store.schema import BATCH_COLUMN, TABLES, Column, Table
 
 MODES = ("append", "replace")
 SUFFIXES = (".csv", ".xlsx")

@@ -16,11 +16,13 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import codes, pillar_data, privacy
-from .charts import CHART_HEIGHT, LEGEND_ROW_PX, OKABE_ITO, PILLAR_NAMES, _layout, code_label, scorecard
-from .engine import Evaluation
-from .formatting import format_usd, format_value, is_missing
-from .parish_map import SCALE
+from cpc_monitor.store import codes
+
+from cpc_monitor.evaluation import pillar_data, privacy
+from cpc_monitor.present.charts import CHART_HEIGHT, LEGEND_ROW_PX, OKABE_ITO, PILLAR_NAMES, _layout, code_label, scorecard
+from cpc_monitor.evaluation.engine import Evaluation
+from cpc_monitor.present.formatting import format_usd, format_value, is_missing
+from cpc_monitor.present.parish_map import SCALE
 
 GREY = "#AEB7C2"  # "pending", "not recorded", "not referred": the rest, in a quiet grey
 DARK = "#3B4A5A"  # targets and envelopes: dark slate, distinct from the data

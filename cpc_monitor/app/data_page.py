@@ -15,11 +15,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import db, dedupe, ingest, quality, ui
-from .charts import ACCENT, FONT, OKABE_ITO, code_label
-from .errors import CpcError
-from .indicators import load_indicators
-from .ingest import ImportReport
+from cpc_monitor.store import db
+
+from cpc_monitor.intake import dedupe, ingest, quality
+
+from cpc_monitor.app import ui
+from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
+from cpc_monitor.errors import CpcError
+from cpc_monitor.definitions.indicators import load_indicators
+from cpc_monitor.intake.ingest import ImportReport
 
 # Until sign-in exists (issue 4), the page writes only while the server listens on one of these.
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")

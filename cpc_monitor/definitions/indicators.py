@@ -15,8 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import codes, yamlfile
-from .errors import IndicatorFileError
+from cpc_monitor.store import codes
+
+from cpc_monitor.definitions import yamlfile
+from cpc_monitor.errors import IndicatorFileError
 
 Severity = Literal["error", "warning"]
 Unit = Literal["count", "percent", "per_100k", "days", "usd", "months"]

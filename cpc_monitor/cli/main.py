@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import db, engine, indicators, privacy
-from .errors import CpcError, IndicatorFileError
-from .formatting import format_status, format_value
+from cpc_monitor.store import db
+
+from cpc_monitor.evaluation import engine, privacy
+
+from cpc_monitor.definitions import indicators
+from cpc_monitor.errors import CpcError, IndicatorFileError
+from cpc_monitor.present.formatting import format_status, format_value
 
 DEFAULT_DB = "data/cpc.duckdb"
 DEFAULT_INDICATORS = "indicators.yaml"
@@ -86,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=DEFAULT_SCHEMA, help=f"file to write (default {DEFAULT_SCHEMA})")
     p.set_defaults(run=_schema)
 
-    from . import cli_data  # import, restore and duplicate review: the data-in commands
+    from cpc_monitor.cli import data as cli_data  # import, restore and duplicate review: the data-in commands
     cli_data.add_commands(sub)
     return parser
 
@@ -95,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sample(args) -> int:
-    from .sample import build_sample
+    from cpc_monitor.intake.sample import build_sample
 
     counts = build_sample(args.db, seed=args.seed, scale=args.scale)
     rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
@@ -104,7 +108,7 @@ def _sample(args) -> int:
 
 
 def _init(args) -> int:
-    from .schema import init_database
+    from cpc_monitor.store.schema import init_database
 
     if Path(args.db).exists():
         raise CpcError(f"{args.db} already exists; init writes a new database. "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from . import codes
+from cpc_monitor.store import codes
 
 # Stored in schema_info. Bump when a table or column changes, so that a later version can tell
 # which files to migrate, and this version refuses files written by a newer one.
@@ -307,7 +307,7 @@ def set_info(con, **values: str) -> None:
 
 def init_database(path) -> None:
     """Write a new database at `path` with the schema and reference data; event tables empty."""
-    from . import db  # the writer lives in db; imported here to keep schema free of I/O at import
+    from cpc_monitor.store import db  # the writer lives in db; imported here to keep schema free of I/O at import
 
     with db.rebuild(path, start_empty=True, keep_backup=False) as con:
         create_schema(con)

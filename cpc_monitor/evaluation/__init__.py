@@ -1,0 +1,1 @@
+"""From indicator definitions to numbers: the one SQL compiler, the engine, progress and suppression."""

@@ -1,0 +1,1 @@
+"""Getting data in: reading agency exports, checking them, importing, duplicates, quality, the sample."""
