@@ -41,14 +41,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(db_path: Path, log: Path, address: str = "127.0.0.1") -> Iterator[str]:
-    """`streamlit run dashboard.py` listening on `address` over `db_path`; yields its URL."""
+def serving(db_path: Path, log: Path, address: str = "127.0.0.1", *options: str) -> Iterator[str]:
+    """`streamlit run dashboard.py` listening on `address` over `db_path` (plus any further
+    `--name value` options); yields its URL."""
     port = _free_port()
     env = {**os.environ, "CPC_DB": str(db_path), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", address],
+             "--server.port", str(port), "--server.address", address, *options],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://{address}:{port}"
     try:
@@ -73,12 +74,12 @@ def serving(db_path: Path, log: Path, address: str = "127.0.0.1") -> Iterator[st
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """Debian's chromium, headless."""
+def chromium(*extra_args: str) -> Iterator[object]:
+    """Debian's chromium, headless (plus any further command-line switches)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             yield launched
         finally:

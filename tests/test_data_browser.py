@@ -8,6 +8,7 @@ missing browser is then a failure, not a skip."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,9 +62,9 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-def open_data_page(browser: Browser, url: str) -> Page:
+def open_data_page(browser: Browser, url: str, **page_options: object) -> Page:
     """A 1280x720 page on the Data page, reached through the sidebar as a user would."""
-    page = browser.new_page(viewport=PROJECTOR)
+    page = browser.new_page(viewport=PROJECTOR, **page_options)
     page.set_default_timeout(WAIT_MS)
     page.goto(url)
     # The navigation is drawn by st.navigation once the entry script has run (before that
@@ -156,7 +157,7 @@ def test_upload_bad_then_good_csv_and_decide_a_duplicate(browser: Browser, serve
     expect(page.locator(".st-key-pair_WEB-V-1_WEB-V-2")).to_have_count(0)
     decided = dedupe.decisions(copy_db)
     assert decided[["kept_victim_id", "other_victim_id", "decision", "decided_by"]].values.tolist() == [
-        ["WEB-V-1", "WEB-V-2", "same_person", "local"]]
+        ["WEB-V-1", "WEB-V-2", "same_person", "local (127.0.0.1)"]]
     expect(page.get_by_role("button", name="Undo")).to_have_count(1)
     shot(page, "data-duplicates-decided-tall", TALL)
     assert page.locator(ERROR).count() == 0
@@ -166,7 +167,8 @@ def test_uploads_are_off_when_the_server_is_not_on_loopback(browser: Browser, co
     # 127.0.0.2 is outside the page's list (127.0.0.1, localhost, ::1), yet still reachable only
     # from this computer: the test opens nothing to the network.
     before = hashlib.sha256(copy_db.read_bytes()).hexdigest()
-    with serving(copy_db, tmp_path / "streamlit.log", address="127.0.0.2") as url:
+    # The project's allowedHosts names only loopback's usual names, so this server admits 127.0.0.2 too.
+    with serving(copy_db, tmp_path / "streamlit.log", "127.0.0.2", "--server.allowedHosts", "127.0.0.2") as url:
         page = open_data_page(browser, url)
         notice = page.get_by_role("tabpanel", name="Upload").locator('[data-testid="stAlert"]')
         expect(notice).to_contain_text("Uploads and duplicate decisions are switched off: this server listens on "
@@ -177,4 +179,48 @@ def test_uploads_are_off_when_the_server_is_not_on_loopback(browser: Browser, co
         page.get_by_role("tab", name="Duplicates").click()
         expect(page.get_by_role("button", name="Same person").first).to_be_disabled()
         assert page.locator(ERROR).count() == 0
+    assert hashlib.sha256(copy_db.read_bytes()).hexdigest() == before
+
+
+def test_a_request_through_a_local_proxy_is_read_only(browser: Browser, server: str, copy_db: Path) -> None:
+    # What nginx on this machine adds when it forwards an outside visitor: the client address
+    # still looks local, the forwarding header says it is not.
+    before = hashlib.sha256(copy_db.read_bytes()).hexdigest()
+    page = open_data_page(browser, server, extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    notice = page.get_by_role("tabpanel", name="Upload").locator('[data-testid="stAlert"]')
+    expect(notice).to_contain_text("Uploads and duplicate decisions are switched off: the request came through a "
+                                   "proxy (it carries the header x-forwarded-for).")
+    expect(page.locator(UPLOADER)).to_have_count(0)
+    page.get_by_role("tab", name="Duplicates").click()
+    expect(page.get_by_role("button", name="Same person").first).to_be_disabled()
+    assert page.locator(ERROR).count() == 0
+    assert hashlib.sha256(copy_db.read_bytes()).hexdigest() == before
+
+
+def _handshake(url: str, host: str, origin: str) -> int:
+    """The status of a WebSocket handshake to the app's stream with the given Host and Origin."""
+    address = url.removeprefix("http://")
+    connection = http.client.HTTPConnection(address, timeout=30)
+    connection.request("GET", "/_stcore/stream", headers={
+        "Host": host, "Origin": origin, "Upgrade": "websocket", "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Protocol": "streamlit"})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_a_rebinding_page_or_a_forged_origin_cannot_open_the_app(server: str, copy_db: Path) -> None:
+    port = server.rsplit(":", 1)[1]
+    assert _handshake(server, f"127.0.0.1:{port}", server) == 101  # the dashboard's own page
+    assert _handshake(server, f"attacker-rebind.example:{port}", f"http://attacker-rebind.example:{port}") == 403
+    assert _handshake(server, f"127.0.0.1:{port}", f"http://evil.example:{port}") == 403
+    # A real browser on a rebinding page: the name resolves to 127.0.0.1, the app never opens.
+    before = hashlib.sha256(copy_db.read_bytes()).hexdigest()
+    with chromium("--host-resolver-rules=MAP attacker-rebind.example 127.0.0.1") as rebound:
+        page = rebound.new_page(viewport=PROJECTOR)
+        page.goto(f"http://attacker-rebind.example:{port}")
+        page.wait_for_timeout(8000)
+        expect(page.locator(NAV)).to_have_count(0, timeout=1000)
+        expect(page.locator(UPLOADER)).to_have_count(0, timeout=1000)
     assert hashlib.sha256(copy_db.read_bytes()).hexdigest() == before

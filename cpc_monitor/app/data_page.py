@@ -19,7 +19,7 @@ from cpc_monitor.store import db
 
 from cpc_monitor.intake import dedupe, ingest, quality
 
-from cpc_monitor.app import ui
+from cpc_monitor.app import access, ui
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
 from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
@@ -43,13 +43,26 @@ TABLE_WORDS = {"cfs_sessions": "Child-friendly space sessions", "child_friendly_
 # ----------------------------------------------------------------------------- writes
 
 
-def writes_allowed() -> bool:
-    """True while the server listens on loopback only: the one case the page may write."""
+def _listening_on_loopback() -> bool:
     return str(st.get_option("server.address") or "").strip("[]") in LOOPBACK_ADDRESSES
+
+
+def writes_allowed() -> bool:
+    """True only when the server listens on loopback and this request is a local browser's
+    (access.judge: loopback Host and client, no forwarding headers)."""
+    return _listening_on_loopback() and access.current().allowed
+
+
+def page_user() -> str:
+    """The audit log's "who" for a write from the page: local mode and the client's address."""
+    client = access.current().client
+    return PAGE_USER if client in ("local", "unknown") else f"{PAGE_USER} ({client})"
 
 
 def loopback_notice() -> str:
     """Why the page does not write here, and how to make it."""
+    if _listening_on_loopback():
+        return access.read_only_notice(access.current())
     address = st.get_option("server.address") or "every network address"
     return (f"Uploads and duplicate decisions are switched off: this server listens on {address}, not only on "
             f"this computer's loopback address ({', '.join(LOOPBACK_ADDRESSES)}), and the dashboard has no sign-in "
@@ -81,7 +94,7 @@ def run_upload(db_path: str | os.PathLike, table: str, filename: str, data: byte
     if not writes_allowed():
         return UploadOutcome(None, loopback_notice())
     try:
-        report = ingest.import_upload(db_path, table, filename, data, mode=mode, dry_run=dry_run, who=PAGE_USER)
+        report = ingest.import_upload(db_path, table, filename, data, mode=mode, dry_run=dry_run, who=page_user())
     except ingest.ImportRefused as exc:
         return UploadOutcome(exc.report)
     except CpcError as exc:
@@ -216,7 +229,7 @@ def decide(db_path: Path, kept: str, other: str, decision: str) -> Note:
     if not writes_allowed():
         return Note(False, loopback_notice())
     try:
-        done = dedupe.decide(db_path, kept, other, decision, who=PAGE_USER)
+        done = dedupe.decide(db_path, kept, other, decision, who=page_user())
     except CpcError as exc:
         return Note(False, f"Not recorded: {exc}")
     st.cache_data.clear()
@@ -228,7 +241,7 @@ def undo(db_path: Path, kept: str, other: str) -> Note:
     if not writes_allowed():
         return Note(False, loopback_notice())
     try:
-        done = dedupe.undo(db_path, kept, other, who=PAGE_USER)
+        done = dedupe.undo(db_path, kept, other, who=page_user())
     except CpcError as exc:
         return Note(False, f"Not undone: {exc}")
     st.cache_data.clear()
