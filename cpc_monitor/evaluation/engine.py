@@ -214,7 +214,7 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
                                f"this indicator could not be computed: {message}")]
         return result
-    values = _combine(parts, ind.factor) if ind.is_ratio else _scale(parts["measure"].frame, ind.factor)
+    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
     if filters.year_from is not None:
         values = values[values["year"] >= filters.year_from]
     if filters.year_to is not None:
@@ -224,14 +224,14 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     return result
 
 
-def _scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
+def scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
     out = frame.copy()
     if factor != 1:
         out["value"] = out["value"] * factor
     return out
 
 
-def _combine(parts: dict, factor: float) -> pd.DataFrame:
+def combine(parts: dict, factor: float) -> pd.DataFrame:
     """numerator / denominator x factor, per year and group, over the years both cover."""
     num, den = parts["numerator"], parts["denominator"]
     if None in (num.first_year, num.last_year, den.first_year, den.last_year):
@@ -253,7 +253,7 @@ def _combine(parts: dict, factor: float) -> pd.DataFrame:
 
 
 def _combine_totals(num: pd.DataFrame, den: pd.DataFrame, first: int, last: int, factor: float) -> pd.DataFrame:
-    """_combine for yearly totals only (what every scorecard needs): no merges."""
+    """combine for yearly totals only (what every scorecard needs): no merges."""
     years = list(range(first, last + 1))
     numerators = dict(zip(num["year"].tolist(), num["value"].tolist()))
     den_totals = den[den["dim"] == ""]

@@ -561,3 +561,19 @@ def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
     return "\n".join(lines)
+
+
+def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: dict[str, pd.DataFrame]
+                 ) -> pd.DataFrame:
+    """The scorecard rows of the indicators of `pillars` (latest value, target, status in words);
+    `values`: their privacy.result_values, by id."""
+    results = [r for r in ev.results if r.pillar in pillars]
+    subset = Evaluation(results, [], ev.info, ev.as_of, ev.goal_year)
+    return scorecard(subset, safe, values)
+
+
+def status_lines(strip: pd.DataFrame) -> list[str]:
+    """One Markdown line per indicator of a status strip: status in words, name, latest value
+    against the target."""
+    return [f"**{row['Status']}** · {row['Indicator']}: {row['Latest']} (target {row['Target']})"
+            for _, row in strip.iterrows()]
