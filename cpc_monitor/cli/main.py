@@ -194,6 +194,7 @@ def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool)
         out["values"] = []
         return out
     frame = privacy.result_values(result, suppress)
+    out["min_cell"] = privacy.min_cell_of(result)
     dim = by if by and not frame.empty and (frame["dim"] == by).any() else ""
     if by and not dim:
         out["note"] = f"'{by}' is not a column of this indicator's table; totals are shown."
@@ -209,14 +210,11 @@ def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool)
             item["suppressed"] = True
         values.append(item)
     out["values"] = values
-    a = result.assessment
+    a = privacy.shown_assessment(result, suppress)  # with suppression: derived figures hidden with their value
     if a is not None:
-        hide = suppress and result.unit in privacy.COUNT_UNITS
-        min_cell = result.settings.min_cell if result.settings else 5
         out["assessment"] = {
             "base_year": a.base_year, "current_year": a.current_year,
-            "base_value": None if hide and privacy.is_small(a.base_value, min_cell) else a.base_value,
-            "current_value": None if hide and privacy.is_small(a.current_value, min_cell) else a.current_value,
+            "base_value": a.base_value, "current_value": a.current_value,
             "target": a.target, "target_year": a.target_year, "ratio": _number(a.ratio),
             "projected": _number(a.projected), "status_to_date": _number(a.status_to_date),
             "score": _number(a.score), "method": a.method_used, "note": a.note}
@@ -236,7 +234,7 @@ def _print_csv(rows: list[dict], by: str | None) -> None:
                    "year": v.get("year")}
             if by:
                 rec[by] = v.get(by)
-            rec["value"] = "<min_cell" if v.get("suppressed") else v.get("value")
+            rec["value"] = f"<{r['min_cell']}" if v.get("suppressed") else v.get("value")
             rec["numerator"] = v.get("numerator")
             rec["denominator"] = v.get("denominator")
             records.append(rec)
@@ -266,11 +264,11 @@ def _print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None
             groups.setdefault(v.get(by, "") if by else "", []).append(v)
         for group, values in groups.items():
             label = f"  {group}: " if group else "  "
-            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'))}" for v in values))
+            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'), r.get('min_cell'))}" for v in values))
         for note in r.get("notes", []) + ([r["note"]] if r.get("note") else []):
             print(f"  note: {note}")
         print()
 
 
-def _fmt(value, unit: str, suppressed: bool = False) -> str:
-    return format_value(value, unit, suppressed=bool(suppressed))
+def _fmt(value, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:
+    return format_value(value, unit, suppressed=bool(suppressed), min_cell=min_cell)

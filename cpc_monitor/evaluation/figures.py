@@ -60,13 +60,13 @@ class FigureValues:
     figure: Figure
     frame: pd.DataFrame
     series: list[SeriesInfo]
+    min_cell: int  # from the indicator file's defaults
     reference: list[tuple[int, float]] = field(default_factory=list)  # the reference indicator's targets
     reference_label: str = ""
     rows: pd.DataFrame | None = None  # kind table: the listing
     groups: dict[str, list[str]] = field(default_factory=dict)  # dim -> its groups, in order
     pace: Pace | None = None
     problems: list[str] = field(default_factory=list)
-    min_cell: int = 5
     suppressed: bool = False  # privacy.suppress_figure has been applied
 
     def of(self, ref: str) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def evaluate_page(db_path: str | Path, iset: IndicatorSet, page: str, filters: F
 def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: Figure,
                     tables: dict[str, tuple[str, ...]], filters: Filters, batch: dict) -> FigureValues:
     """One figure; a series that cannot be computed is a problem of the figure, not an error."""
-    out = FigureValues(page, figure, _empty_frame(), [], min_cell=iset.defaults.min_cell)
+    out = FigureValues(page, figure, _empty_frame(), [], iset.defaults.min_cell)
     if figure.reference:
         target = iset.indicator(figure.reference)
         if target is not None:

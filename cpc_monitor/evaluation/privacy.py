@@ -6,6 +6,7 @@ or denominator is; and where one hidden cell of a breakdown could be worked out
 from the total, the next smallest cell is hidden too (secondary suppression)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -72,6 +73,16 @@ def result_counts(unit: str, counted_kinds: dict[str, str]) -> tuple[bool, tuple
     return value_is_count, parts
 
 
+def min_cell_of(result) -> int:
+    """An evaluated indicator's min_cell: its own setting, else the file's documented default
+    (an indicator that needs fixing has no settings and no values to hide)."""
+    if result.settings is not None:
+        return result.settings.min_cell
+    from cpc_monitor.definitions.indicators import Defaults
+
+    return Defaults().min_cell
+
+
 def result_values(result, safe: bool) -> pd.DataFrame:
     """An evaluated indicator's values (engine.IndicatorResult), suppressed when `safe`,
     with a `suppressed` column either way: what screens, downloads and exports show."""
@@ -104,3 +115,33 @@ def suppress_figure(values, safe: bool):
     if pace is not None and values.series and values.series[0].value_is_count and is_small(pace.to_date, values.min_cell):
         pace = None  # a running count this small is itself a hidden cell
     return with_frame(values, out.sort_index(), suppressed=True, pace=pace)
+
+
+def shown_assessment(result, safe: bool):
+    """An indicator's assessment as a screen, a download or a slide may show it. In safe
+    mode, every figure derived from a hidden value is hidden with it (None): a hidden latest
+    value takes with it the distance covered, the yearly change, the projection and the pace
+    ratio, which would otherwise give it back through the baseline and target; a hidden
+    measured baseline takes the change needed. A stated baseline is the file's, never hidden."""
+    a = result.assessment
+    if a is None or not safe:
+        return a
+    values = result_values(result, True)
+    totals = values[values["dim"] == ""] if not values.empty else values
+    hidden_years = set(totals.loc[totals["suppressed"], "year"].astype(int)) if not totals.empty else set()
+    is_count, _ = result_counts(result.unit, result.counted_kinds)
+    limit = min_cell_of(result)
+
+    def hidden(year: int | None, value: float | None) -> bool:
+        return year in hidden_years or (is_count and value is not None and is_small(round(value), limit))
+
+    stated = result.indicator is not None and result.indicator.baseline is not None
+    changes: dict = {}
+    if a.current_value is not None and hidden(a.current_year, a.current_value):
+        changes.update(current_value=None, ratio=None, projected=None, status_to_date=None, rate=None,
+                       values_used=(), years_used=())
+    if a.base_value is not None and not stated and hidden(a.base_year, a.base_value):
+        changes.update(base_value=None, status_to_date=None, required_rate=None, ratio=None)
+    if a.projected is not None and is_count and is_small(round(a.projected), limit):
+        changes.update(projected=None)
+    return dataclasses.replace(a, **changes) if changes else a

@@ -41,7 +41,7 @@ def label_of(labels: dict[str, dict[str, str]], dim: str, code: object) -> str:
     return labels.get(dim, {}).get(text) or (text[:1].upper() + text[1:] if " " in text else code_label(text))
 
 
-def shown(value: float | None, unit: str, hidden: bool = False, min_cell: int = 5) -> str:
+def shown(value: float | None, unit: str, hidden: bool = False, min_cell: int | None = None) -> str:
     """A value as a chart writes it: 1,234 · 71% · US$1.2m · "<5" where hidden."""
     return format_value(value, unit, suppressed=bool(hidden), min_cell=min_cell)
 
@@ -50,7 +50,7 @@ def _series_unit(info: SeriesInfo) -> str:
     return info.unit if info.unit in AXIS_TITLES else "count"
 
 
-def trend(points: list[tuple[object, float | None, bool]], unit: str, min_cell: int = 5) -> str:
+def trend(points: list[tuple[object, float | None, bool]], unit: str, min_cell: int) -> str:
     """'rose from 30 in 2015 to 61 in 2025' over the shown points (hidden ones skipped)."""
     known = [(x, v) for x, v, hidden in points if v is not None and not hidden and not is_missing(v)]
     if len(known) < 2:
