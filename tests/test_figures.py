@@ -393,3 +393,16 @@ def test_downloads_are_suppressed_even_with_exact_numbers_on_screen(open_page, d
                     assert not 1 <= float(text) < MIN_CELL, (name, column, row)
     if page != "pages/prevention_partnership.py":
         assert hidden, "the sample has small counts: some must read <5"
+
+
+def test_validate_checks_each_figure_against_the_database(sample_db, tmp_path):
+    from helpers import run_cli
+
+    path = tmp_path / "other.yaml"
+    text = SMALL_FILE.replace("series: [sessions]}", "series: [sessions], by: colour}")
+    path.write_text(text)
+    r = run_cli("validate", "--db", str(sample_db), str(path))
+    assert r.returncode == 1
+    line = text[:text.index("- {id: sessions")].count("\n") + 1
+    assert (f"other.yaml:{line}: error: figure protection/sessions: Sessions: cannot break down by 'colour': "
+            "there is no column in 'cfs_sessions' called 'colour'.") in r.stdout

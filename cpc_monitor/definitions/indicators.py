@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cpc_monitor.store import codes
 
 from cpc_monitor.definitions import yamlfile
-from cpc_monitor.definitions.figures import Dimension, Figure, Unit
+from cpc_monitor.definitions.figures import Dimension, Figure, SeriesRef, Unit, _series_list
 from cpc_monitor.errors import IndicatorFileError
 
 Severity = Literal["error", "warning"]
@@ -178,7 +178,11 @@ class IndicatorFile(_Strict):
     labels: dict[Name, dict[str, str]] = {}
     # Per page, in order, the figures it shows.
     figures: dict[Name, list[Any]] = {}
+    # The overview's headline figures: indicator ids, with the short label each goes by.
+    headlines: list[SeriesRef] = []
     indicators: list[Any]
+
+    _headlines = field_validator("headlines", mode="before")(_series_list)
 
 
 @dataclass
@@ -211,6 +215,7 @@ class IndicatorSet:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     # page -> its figures that passed the checks, in order (a broken one is left out, with its issue)
     figures: dict[str, list[Figure]] = field(default_factory=dict)
+    headlines: list[SeriesRef] = field(default_factory=list)
 
     def settings(self, ind: Indicator) -> Settings:
         d = self.defaults
@@ -311,9 +316,16 @@ def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:
             indicators.append(Indicator.model_validate(raw))
     figures, found = _check_figures(header, indicators, broken, loaded, name)
     issues += found
+    ids = {i.id for i in indicators} | set(broken)
+    for position, headline in enumerate(header.headlines):
+        if headline.ref not in ids:
+            close = difflib.get_close_matches(headline.ref, sorted(ids), n=1, cutoff=0.6)
+            issues.append(Issue("warning", name, loaded.line_of(("headlines", position)), None,
+                                f"the headline '{headline.ref}' names no indicator, so the overview leaves it out."
+                                + (f" Did you mean '{close[0]}'?" if close else "")))
     return IndicatorSet(name, header.goal, header.defaults, dict(header.segments), indicators,
                         issues, loaded, index, broken, dict(header.measures), dict(header.dimensions),
-                        {k: dict(v) for k, v in header.labels.items()}, figures)
+                        {k: dict(v) for k, v in header.labels.items()}, figures, list(header.headlines))
 
 
 def _kind(value: Any) -> str:

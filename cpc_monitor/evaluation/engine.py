@@ -18,6 +18,7 @@ from cpc_monitor.evaluation import progress
 from cpc_monitor.errors import DatabaseUnusable
 from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Settings
 from cpc_monitor.store.schema import SCHEMA_VERSION
+from cpc_monitor.evaluation.ratios import combine, scale
 from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
@@ -154,12 +155,14 @@ def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date |
 
 def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
     """Problems of each indicator against the database: tables, columns, SQL."""
+    from cpc_monitor.evaluation.figures import check_figures  # figures builds on this module
+
     tables = db.table_columns(con)
     out = []
     for ind in iset.indicators:
         _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
         out += issues
-    return out
+    return out + check_figures(con, iset, tables)
 
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
@@ -222,52 +225,6 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     result.values = values.reset_index(drop=True)
     _assess(result, ind, settings)
     return result
-
-
-def scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
-    out = frame.copy()
-    if factor != 1:
-        out["value"] = out["value"] * factor
-    return out
-
-
-def combine(parts: dict, factor: float) -> pd.DataFrame:
-    """numerator / denominator x factor, per year and group, over the years both cover."""
-    num, den = parts["numerator"], parts["denominator"]
-    if None in (num.first_year, num.last_year, den.first_year, den.last_year):
-        frame = num.frame.iloc[0:0].assign(numerator=[], denominator=[])
-        return frame
-    first, last = max(num.first_year, den.first_year), min(num.last_year, den.last_year)
-    if (num.frame["dim"] == "").all():
-        return _combine_totals(num.frame, den.frame, first, last, factor)
-    n = num.frame[(num.frame["year"] >= first) & (num.frame["year"] <= last)].rename(columns={"value": "numerator"})
-    d = den.frame.rename(columns={"value": "denominator"})
-    den_dims = set(d["dim"].unique())
-    matched = n[n["dim"].isin(den_dims)].merge(d, on=["year", "dim", "group"], how="left")
-    totals = d[d["dim"] == ""][["year", "denominator"]]
-    unmatched = n[~n["dim"].isin(den_dims)].merge(totals, on="year", how="left")
-    out = pd.concat([matched, unmatched], ignore_index=True)
-    out["value"] = _ratio(out["numerator"], out["denominator"], factor)
-    return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
-        ["dim", "year", "group"]).reset_index(drop=True)
-
-
-def _combine_totals(num: pd.DataFrame, den: pd.DataFrame, first: int, last: int, factor: float) -> pd.DataFrame:
-    """combine for yearly totals only (what every scorecard needs): no merges."""
-    years = list(range(first, last + 1))
-    numerators = dict(zip(num["year"].tolist(), num["value"].tolist()))
-    den_totals = den[den["dim"] == ""]
-    denominators = dict(zip(den_totals["year"].tolist(), den_totals["value"].tolist()))
-    n = pd.Series([numerators.get(y) for y in years], dtype="float64")
-    d = pd.Series([denominators.get(y) for y in years], dtype="float64")
-    return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
-                         "value": _ratio(n, d, factor), "numerator": n, "denominator": d})
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series, factor: float) -> pd.Series:
-    """numerator / denominator x factor; no value where the denominator is 0.
-    Rounded so that equal sums (6.7m of 6.7m) give exactly 100, not 99.99999999."""
-    return (numerator / denominator.where(denominator != 0) * factor).round(9)
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from cpc_monitor.definitions.figures import Figure
-from cpc_monitor.definitions.indicators import ADDITIVE_AGGS, IndicatorSet, Measure
+from cpc_monitor.definitions.indicators import ADDITIVE_AGGS, IndicatorSet, Issue, Measure
 from cpc_monitor.evaluation import privacy
-from cpc_monitor.evaluation.engine import combine, scale
-from cpc_monitor.evaluation.measures import Filters, MeasureProblem, compile_measure, run, source_sql
+from cpc_monitor.evaluation.ratios import combine, scale
+from cpc_monitor.evaluation.measures import (Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
+                                             unknown_name)
 from cpc_monitor.store import db
 
 # The spread a box shows, beside the series' own aggregate (a median).
@@ -117,6 +118,20 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     return out
 
 
+def check_figures(con: db.Connection, iset: IndicatorSet, tables: dict[str, tuple[str, ...]]) -> list[Issue]:
+    """Every declared figure against the database (tables, columns, breakdowns), as
+    `validate --db` reports them: one error per problem, on the figure's line."""
+    issues = []
+    batch: dict = {}
+    for page, figures in iset.figures.items():
+        for figure in figures:
+            values = evaluate_figure(con, iset, page, figure, tables, Filters(), batch)
+            for problem in values.problems:
+                issues.append(Issue("error", iset.file, iset.figure_line(page, figure.id), None,
+                                    f"figure {page}/{figure.id}: {problem}"))
+    return issues
+
+
 def _resolve(iset: IndicatorSet, ref: str, label: str | None, unit: str | None
              ) -> tuple[SeriesInfo, dict[str, Measure], float]:
     """A series reference as its measures (one, or a ratio's two), factor and suppression."""
@@ -144,11 +159,15 @@ def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Meas
     grain = "year" if figure.grain == "period" else figure.grain
     dims = ("parish",) if figure.kind == "parish_map" else figure.breakdowns
 
-    def values(measure: Measure):
+    def values(measure: Measure, check: bool = False):
         compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain)
+        if check and compiled.missing_dims:  # a figure that asks for a breakdown must get it
+            columns = source_columns(measure.table, tables, tuple(iset.dimensions))
+            raise MeasureProblem(f"cannot break down by '{compiled.missing_dims[0]}': "
+                                 + unknown_name(f"column in '{measure.table}' called", compiled.missing_dims[0], columns))
         return run(con, compiled, batch)
 
-    ran = {role: values(m) for role, m in parts.items()}
+    ran = {role: values(m, check=role in ("measure", "numerator")) for role, m in parts.items()}
     frame = combine(ran, factor) if "numerator" in ran else scale(ran["measure"].frame, factor)
     if "numerator" not in ran and parts["measure"].agg in ADDITIVE_AGGS and figure.kind != "box":
         frame = _fill_groups(frame, iset, dims, filters)
