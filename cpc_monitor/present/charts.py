@@ -173,10 +173,17 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
     shown = totals[totals["value"].notna()] if not totals.empty else totals
     hover = "%{x}: %{customdata}<extra>%{fullData.name}</extra>"
     if not shown.empty:
+        # Every year, hidden ones as gaps: a line never runs across a hidden year as if it were known.
         fig.add_trace(go.Scatter(
-            x=shown["year"], y=shown["value"], name="Observed", mode="lines+markers",
+            x=totals["year"], y=totals["value"], name="Observed", mode="lines+markers", connectgaps=False,
             line={"color": ACCENT, "width": 3}, marker={"size": 8},
-            customdata=[_fmt(v, unit) for v in shown["value"]], hovertemplate=hover))
+            customdata=[cell(result, v, bool(h)) for v, h in zip(totals["value"], totals["suppressed"])],
+            hovertemplate=hover))
+    hidden = totals[totals["suppressed"]] if not totals.empty else totals
+    if not hidden.empty:
+        fig.add_trace(go.Scatter(
+            x=hidden["year"], y=[0] * len(hidden), mode="text", text=[f"<{min_cell_of(result)}"] * len(hidden),
+            textposition="top center", showlegend=False, hoverinfo="skip", textfont={"size": 11, "color": "#6B7785"}))
     a = shown_assessment(result, safe)
     if a is not None and a.base_year is not None and a.base_value is not None:
         fig.add_trace(go.Scatter(
