@@ -33,15 +33,20 @@ latest_year = table.attrs["latest_year"]
 title = "Where the partnership stands" + (f" — {latest_year}" if latest_year else "")
 years_left = f"{ev.goal_year - latest_year} years to {ev.goal_year}" if latest_year else f"goal {ev.goal_year}"
 ui.page_header(title, ui.EVENT_TABLES, f"{years_left} · {len(ev.results)} indicators")
+goal = ui.indicator_set().goal
+if goal.statement:
+    st.markdown(f"**Goal for {goal.year}:** {goal.statement}")
 
 # Pillars: status in words and shape, score, how many on track.
 pillars = ev.pillars()
 for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pillars.items()):
     members = [r for r in ev.results if r.pillar == pillar]
     on_track = charts.status_counts(members)[charts.STATUS_GROUPS[0][0]]
+    too_few = sum(charts.shown_status(r) == "too_few_cases" for r in members)
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
-                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}",
+                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}"
+                    + (f"  \n{too_few} with too few cases to judge" if too_few else ""),
                     help="Score: the mean of the indicators' Open SDG scores, from −5 to +5.")
 
 # Headline figures: the latest year, with the change against the year before.

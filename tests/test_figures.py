@@ -325,6 +325,7 @@ def counts_in(text: str) -> set[str]:
     text = re.sub(r"<br>|<[^>]+>", " ", text)
     text = re.sub(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", " ", text)  # dates: 4 Mar 2022
     text = re.sub(r"\b\d{4}-(Q\d|\d\d)\b", " ", text)  # periods: 2024-Q1, 2024-03
+    text = re.sub(r"milestone \([\d,.]+%?\)|target [\d,.]+", " ", text)  # the file's targets are not data
     text = re.sub(r"\b\d+ to \d+ (days|years)\b|\bwithin \d+ days\b|\bunder \d+\b|\b\d+-\d+\b|\d+\+", " ", text)
     found = set()
     for m in re.finditer(r"(?<![\w<.$%,-])(\d[\d,]*)(?![\w.%,-])( (?:days?|months?|quarters?|years?))?", text):

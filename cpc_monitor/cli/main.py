@@ -219,6 +219,14 @@ def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool)
             "projected": _number(a.projected), "status_to_date": _number(a.status_to_date),
             "score": _number(a.score), "method": a.method_used, "note": a.note}
         out["milestones"] = [{"year": m.year, "target": m.target, "met": m.met} for m in result.milestones]
+    v = result.verdict
+    if v is not None:  # the status shown on screen, with its evidence (status stays the method's)
+        hide = suppress and v.cases is not None and privacy.is_small(v.cases, privacy.min_cell_of(result))
+        out["verdict"] = {"status": v.code, "reason": v.reason if not hide else v.reason.split(" rests on")[0]
+                          + " rests on too few cases", "cases": None if hide else v.cases, "min_events": v.minimum,
+                          "missed_milestone": list(v.missed_milestone) if v.missed_milestone else None,
+                          "projected": _number(v.projected) if a is not None and a.projected is not None else None,
+                          "bound": v.bound, "bound_year": v.bound_year}
     if result.measured_baseline is not None:
         out["measured_baseline"] = _number(result.measured_baseline)
     if result.notes:

@@ -109,6 +109,9 @@ class Defaults(_Strict):
     target_year: Year = 2030
     method: Method = "opensdg"
     min_cell: Annotated[int, Field(ge=1, le=1000)] = 5
+    # The fewest records (cases, children, sessions) a status may rest on; below it the
+    # indicator reads "too few cases to judge" and stays out of the pillar score.
+    min_events: Annotated[int, Field(ge=1, le=100000)] = 10
 
 
 class Indicator(_Strict):
@@ -134,6 +137,9 @@ class Indicator(_Strict):
     target_year: Year | None = None
     method: Method | None = None
     min_cell: Annotated[int, Field(ge=1, le=1000)] | None = None
+    min_events: Annotated[int, Field(ge=1, le=100000)] | None = None
+    # The most the value can be (an envelope of money): a projection never passes it.
+    max: float | None = None
 
     _lists = field_validator("disaggregations", "sdg", mode="before")(_as_list)
 
@@ -193,6 +199,7 @@ class Settings:
     target_year: int
     method: str
     min_cell: int
+    min_events: int = 10
 
 
 @dataclass
@@ -220,7 +227,7 @@ class IndicatorSet:
     def settings(self, ind: Indicator) -> Settings:
         d = self.defaults
         return Settings(ind.base_year or d.base_year, ind.target_year or d.target_year,
-                        ind.method or d.method, ind.min_cell or d.min_cell)
+                        ind.method or d.method, ind.min_cell or d.min_cell, ind.min_events or d.min_events)
 
     def line(self, indicator_id: str, *path: str | int) -> int:
         """The line of `path` inside the indicator `indicator_id`."""

@@ -14,9 +14,9 @@ import pandas as pd
 
 from cpc_monitor.store import db
 
-from cpc_monitor.evaluation import progress
+from cpc_monitor.evaluation import progress, verdicts
 from cpc_monitor.errors import DatabaseUnusable
-from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Settings
+from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
 from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
@@ -49,6 +49,7 @@ class IndicatorResult:
     notes: list[str] = field(default_factory=list)
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
+    verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
 
     @property
     def totals(self) -> pd.DataFrame:
@@ -108,8 +109,10 @@ class Evaluation:
         """Each pillar's roll-up of its evaluated indicators."""
         out = {}
         for pillar in ("prosecution", "protection", "prevention", "partnership"):
+            # Too few cases, or a subset: shown, but not counted in the pillar's judgement.
             out[pillar] = progress.pillar_rollup(
-                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None])
+                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None
+                 and (r.verdict is None or r.verdict.code in progress.STATUSES)])
         return out
 
 
@@ -175,7 +178,8 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
     for role, measure in ind.parts.items():
         path = (role,) if ind.is_ratio else ("measure",)
         try:
-            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch)
+            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
+                                             iset.dimensions)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
     notes = []
@@ -224,7 +228,44 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         values = values[values["year"] <= filters.year_to]
     result.values = values.reset_index(drop=True)
     _assess(result, ind, settings)
+    try:
+        cases = _cases_behind(con, iset, ind, result, tables, filters, batch)
+    except (MeasureProblem, db.SqlError):
+        cases = None
+    subset = any(result.filters_applied.values())
+    result.verdict = verdicts.judge(result.status, result.assessment, result.milestones, cases,
+                                    settings.min_events, subset, ind.unit, ind.max)
     return result
+
+
+def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResult, tables, filters: Filters,
+                  batch: dict) -> float | None:
+    """How many records stand behind the latest value: the value of a count; a ratio's
+    denominator (its numerator when only that counts records, as for a rate per 100,000);
+    the records a median or average is taken over. None for money and other amounts."""
+    a = result.assessment
+    if a is None or a.current_year is None:
+        return None
+    latest = result.totals[result.totals["year"] == a.current_year]
+    if latest.empty:
+        return None
+    counting = ("count", "count_distinct")
+    if ind.is_ratio:
+        for role in ("denominator", "numerator"):
+            if ind.parts[role].agg in counting:
+                value = latest[role].iloc[0]
+                return None if value != value else float(value)
+        return None
+    measure = ind.parts["measure"]
+    if measure.agg in counting or (measure.agg == "sum" and ind.unit == "count"):
+        return float(latest["value"].iloc[0])
+    if measure.agg in ("sum",) or measure.cumulative:
+        return None  # an amount (money): not a count of records
+    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where)
+    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions)
+    frame = run(con, compiled, batch).frame
+    row = frame[frame["year"] == a.current_year]
+    return float(row["value"].iloc[0]) if not row.empty else None
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:

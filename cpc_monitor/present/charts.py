@@ -33,7 +33,8 @@ STATUS_GROUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("● On track or achieved", ("target_achieved", "on_track"), "#009E73", ""),
     ("◐ Acceleration needed", ("acceleration_needed",), "#E69F00", "/"),
     ("○ Off track", ("limited_progress", "deterioration"), "#D55E00", "x"),
-    ("· No judgement", ("monitoring", "insufficient_data", ERROR), "#AEB7C2", "."),
+    ("· No judgement", ("monitoring", "insufficient_data", "too_few_cases", "not_judged_subset", ERROR), "#AEB7C2",
+     "."),
 )
 PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "prevention": "Prevention",
                 "partnership": "Partnership"}
@@ -199,6 +200,9 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
     if (a is not None and a.rate is not None and a.current_year is not None and a.current_value is not None
             and a.current_year < a.target_year):
         xs, ys = _path(a.method_used, a.rate, a.current_year, a.current_value, a.target_year)
+        bound = result.verdict.bound if result.verdict is not None else None
+        if bound is not None:  # the projection stops at what is possible (100%, the envelope)
+            ys = [min(v, bound) if bound > 0 else max(v, bound) for v in ys]
         if not any(_hidden(result, v, safe) for v in ys):
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, name="Projected at the current pace", mode="lines",
@@ -364,7 +368,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
                         + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
             "Next milestone": next_milestone(r, year),
             "Target": "–" if target is None else format_value(target[1], r.unit) + _year_note(target[0], ev.goal_year),
-            "Status": format_status(r.status),
+            "Status": verdict_words(r),
             "Distance covered": covered,
         })
     frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
@@ -391,8 +395,23 @@ def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float 
 
 def status_counts(results: Iterable[IndicatorResult]) -> dict[str, int]:
     """How many indicators fall in each STATUS_GROUPS group."""
-    statuses = [r.status for r in results]
+    statuses = [shown_status(r) for r in results]
     return {name: sum(s in members for s in statuses) for name, members, _, _ in STATUS_GROUPS}
+
+
+def shown_status(result: IndicatorResult) -> str:
+    """The status a screen shows: the verdict (which knows its evidence), else the method's."""
+    return result.verdict.code if result.verdict is not None else result.status
+
+
+def verdict_words(result: IndicatorResult) -> str:
+    """'● On track · missed the 2025 milestone (80%)': the status with what it must not hide."""
+    text = format_status(shown_status(result))
+    v = result.verdict
+    if v is not None and v.missed_milestone is not None:
+        year, target = v.missed_milestone
+        text += f" · missed the {year} milestone ({format_value(target, result.unit)})"
+    return text
 
 
 def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
@@ -401,7 +420,7 @@ def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
     pillars = list(PILLAR_NAMES)
     fig = go.Figure()
     for name, members, colour, pattern in STATUS_GROUPS:
-        counts = [sum(r.status in members for r in ev.results if r.pillar == p) for p in pillars]
+        counts = [sum(shown_status(r) in members for r in ev.results if r.pillar == p) for p in pillars]
         fig.add_trace(go.Bar(
             y=[PILLAR_NAMES[p] for p in pillars], x=counts, name=name, orientation="h",
             marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "rgba(255,255,255,0.55)",
@@ -505,6 +524,38 @@ def _figure_cell(result: IndicatorResult, exact: float | None, shown: float | No
     return shown_value(result, shown, safe)
 
 
+def _projection(result: IndicatorResult, exact, shown, safe: bool) -> str:
+    """The projection within its bounds: 'reaches 100% in 2027' rather than an impossible 221%."""
+    v = result.verdict
+    if shown.projected is None or v is None or v.bound is None:
+        return _figure_cell(result, exact.projected, shown.projected, safe)
+    when = f" in {v.bound_year}" if v.bound_year else f" by {shown.target_year}"
+    return f"reaches {format_value(v.bound, result.unit)}{when} (the most it can be)"
+
+
+def evidence_words(result: IndicatorResult, safe: bool) -> str:
+    """'9 cases behind the 2025 value (10 needed to judge)', or '' when the value is an amount.
+    In safe mode a small number of cases reads "<5"."""
+    v = result.verdict
+    if v is None or v.cases is None or result.assessment is None:
+        return ""
+    limit = min_cell_of(result)
+    count = f"<{limit}" if safe and is_small(v.cases, limit) else f"{v.cases:,.0f}"
+    plural = "" if count == "1" else "s"
+    return f"{count} case{plural} behind the {result.assessment.current_year} value ({v.minimum} needed to judge)"
+
+
+def verdict_reason(result: IndicatorResult, safe: bool) -> str:
+    """Why the status shown is not the method's, in plain words ('' when it is)."""
+    v = result.verdict
+    if v is None or v.code == result.status:
+        return ""
+    if v.code == "too_few_cases":
+        return (f"Too few cases to judge: {evidence_words(result, safe)}. The method alone would say "
+                f"\u201c{format_status(result.status)}\u201d; it is shown, not counted in the pillar's score.")
+    return v.reason[:1].upper() + v.reason[1:] + "."
+
+
 def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     """The figures behind the status (base, latest, target, projection, pace, distance,
     milestones); in safe mode every figure derived from a hidden value is hidden with it
@@ -519,13 +570,14 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     def derived(before: object, after: object, text: str) -> str:
         return gone if before is not None and after is None else text
 
-    rows = [("Status", format_status(result.status)),
+    rows = [("Status", verdict_words(result)),
+            ("Evidence", evidence_words(result, safe) or "an amount, not a count of cases"),
             ("Baseline", _figure_cell(result, exact.base_value, a.base_value, safe)
              + (f" in {a.base_year}" if a.base_value is not None else "")),
             ("Latest", _figure_cell(result, exact.current_value, a.current_value, safe)
              + (f" in {a.current_year}" if a.current_value is not None else "")),
             ("Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
-            (f"Projected for {a.target_year}", _figure_cell(result, exact.projected, a.projected, safe)),
+            (f"Projected for {a.target_year}", _projection(result, exact, a, safe)),
             ("Distance covered", derived(exact.status_to_date, a.status_to_date,
                                          "–" if a.status_to_date is None else f"{a.status_to_date:.0%}")),
             ("Yearly change so far", derived(exact.rate, a.rate, _rate_words(a.rate, a.method_used, unit))),

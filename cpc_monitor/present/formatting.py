@@ -63,6 +63,8 @@ STATUS_LABELS = {
     "deterioration": ("✕", "Deterioration"),
     "monitoring": ("·", "Monitoring"),
     "insufficient_data": ("?", "Insufficient data"),
+    "too_few_cases": ("◌", "Too few cases to judge"),
+    "not_judged_subset": ("–", "Not judged for a subset"),
     "error": ("!", "Needs fixing"),
 }
 
