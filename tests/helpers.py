@@ -36,8 +36,8 @@ indicators:
     measure: {table: victims, agg: count, date: identified_date, where: [minor, confirmed]}
     disaggregations: [sex, age_group]
     targets:
-      - {year: 2025, value: 15}
-      - {year: 2030, value: 25}
+      - {year: 2025, value: 15, source: assumed}
+      - {year: 2030, value: 25, source: assumed}
   - id: prosecution.conviction_rate
     name: Conviction rate
     pillar: prosecution
@@ -46,5 +46,5 @@ indicators:
     numerator:   {table: prosecutions, agg: count, date: outcome_date, where: ["child_victim", "outcome = 'convicted'"]}
     denominator: {table: prosecutions, agg: count, date: outcome_date, where: ["child_victim", "outcome <> 'pending'"]}
     factor: 100
-    targets: [{year: 2030, value: 70}]
+    targets: [{year: 2030, value: 70, source: assumed}]
 """

@@ -67,11 +67,11 @@ BAD_INPUTS = [
     ("wrong pillar", "    pillar: protection\n", "    pillar: protecton\n", 8,
      "indicators.yaml:8: error: indicator protection.child_victims: `pillar` is 'protecton', which is not allowed; "
      "use one of: prosecution, protection, prevention, partnership. Did you mean 'protection'?"),
-    ("targets out of order", "      - {year: 2025, value: 15}\n      - {year: 2030, value: 25}\n",
-     "      - {year: 2030, value: 15}\n      - {year: 2025, value: 25}\n", 15,
+    ("targets out of order", "      - {year: 2025, value: 15, source: assumed}\n      - {year: 2030, value: 25, source: assumed}\n",
+     "      - {year: 2030, value: 15, source: assumed}\n      - {year: 2025, value: 25, source: assumed}\n", 15,
      "indicators.yaml:15: error: indicator protection.child_victims: target years must increase: 2025 comes after "
      "2030. List the targets from the earliest year to the latest."),
-    ("target after goal", "      - {year: 2030, value: 25}\n", "      - {year: 2035, value: 25}\n", 15,
+    ("target after goal", "      - {year: 2030, value: 25, source: assumed}\n", "      - {year: 2035, value: 25, source: assumed}\n", 15,
      "indicators.yaml:15: error: indicator protection.child_victims: the target year 2035 is after the goal year "
      "2030; use a year up to 2030."),
     ("unknown table", "{table: victims, agg", "{table: victim, agg", 11,
@@ -152,7 +152,7 @@ def test_without_a_database_meaning_is_not_checked(tmp_path):
 
 
 def test_a_direction_warning_does_not_fail(tmp_path, empty_db, capsys):
-    text = BASE_YAML.replace("{year: 2025, value: 15}", "{year: 2025, value: 40}")
+    text = BASE_YAML.replace("{year: 2025, value: 15, source: assumed}", "{year: 2025, value: 40, source: assumed}")
     code, out = validate(tmp_path, text, empty_db, capsys)
     assert code == 0
     assert "indicators.yaml:15: warning: indicator protection.child_victims: this target (25) moves against " \

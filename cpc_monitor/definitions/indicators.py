@@ -93,10 +93,14 @@ class Measure(_Strict):
 
 
 class Target(_Strict):
-    """A value to reach by a year."""
+    """A value to reach by a year (or, as a baseline, the value a year had), with where it
+    comes from: `source` (a report and its date, or "assumed") and `agreed` (the dialogue or
+    document that agreed it)."""
 
     year: Year
     value: float
+    source: str | None = None
+    agreed: str | None = None
 
 
 class Goal(_Strict):
@@ -112,6 +116,9 @@ class Defaults(_Strict):
     # The fewest records (cases, children, sessions) a status may rest on; below it the
     # indicator reads "too few cases to judge" and stays out of the pillar score.
     min_events: Annotated[int, Field(ge=1, le=100000)] = 10
+    # How far a stated baseline may be from what the data give for its year before
+    # `validate` warns (a share of the measured value).
+    baseline_tolerance: Annotated[float, Field(ge=0, le=10)] = 0.2
 
 
 class Indicator(_Strict):
@@ -505,6 +512,11 @@ def _check_indicator(raw: Any, position: int, header: IndicatorFile, loaded: yam
     return _check_targets(ind, header, base, loaded, name)
 
 
+def _plain(value: float) -> str:
+    """1500000 -> '1,500,000'; 0.48 -> '0.48' (never 1.5e+06 in a message)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+
+
 class _TargetsOnly(BaseModel):
     """The parts of an indicator the target rules need, for one whose other keys are broken."""
 
@@ -533,6 +545,14 @@ def _check_targets(ind: Indicator | _TargetsOnly, header: IndicatorFile, base: t
         out.append(Issue("error", name, loaded.line_of(base + ("baseline",)), ind.id,
                          f"the baseline year {ind.baseline.year} must be before the last target year "
                          f"{ind.targets[-1].year}."))
+    stated = ([("baseline", ind.baseline, ("baseline",))] if ind.baseline else []) + \
+        [(f"target {t.year}", t, ("targets", i)) for i, t in enumerate(ind.targets)]
+    for what, item, path in stated:
+        if not (item.source or item.agreed):
+            out.append(Issue("warning", name, loaded.line_of(base + path), ind.id,
+                             f"the {what} ({_plain(item.value)}) says neither where it comes from nor who agreed it; add "
+                             "`source:` (a report and its date, or \"assumed\") or `agreed:` (the dialogue that "
+                             "agreed it)."))
     if ind.direction != "monitor":
         sign = 1 if ind.direction == "increase" else -1
         values = ([ind.baseline.value] if ind.baseline else []) + [t.value for t in ind.targets]

@@ -162,10 +162,29 @@ def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
 
     tables = db.table_columns(con)
     out = []
+    batch: dict = {}
     for ind in iset.indicators:
         _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
         out += issues
+        if not issues and ind.baseline is not None:
+            out += _baseline_check(_evaluate_one(con, iset, ind, tables, (), Filters(), batch), iset)
     return out + check_figures(con, iset, tables)
+
+
+def _baseline_check(result: IndicatorResult, iset: IndicatorSet) -> list[Issue]:
+    """A warning when a stated baseline is far from what the data give for its year."""
+    ind, measured = result.indicator, result.measured_baseline
+    if ind is None or ind.baseline is None or measured is None or math.isnan(measured):
+        return []
+    stated = ind.baseline.value
+    tolerance = iset.defaults.baseline_tolerance
+    if abs(stated - measured) <= tolerance * max(abs(measured), 1.0):
+        return []
+    source = f" (source: {ind.baseline.source})" if ind.baseline.source else ""
+    return [Issue("warning", iset.file, iset.line(ind.id, "baseline"), ind.id,
+                  f"the stated baseline {stated:,.6g}{source} differs from what the database gives for "
+                  f"{ind.baseline.year}, {measured:,.6g}, by more than {tolerance:.0%}; check which is right. The "
+                  "stated value is the one judged against.")]
 
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,

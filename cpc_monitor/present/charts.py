@@ -533,6 +533,17 @@ def _projection(result: IndicatorResult, exact, shown, safe: bool) -> str:
     return f"reaches {format_value(v.bound, result.unit)}{when} (the most it can be)"
 
 
+def _provenance(result: IndicatorResult, safe: bool) -> str:
+    """Where a baseline comes from, stated beside what the data give for its year."""
+    stated = result.indicator.baseline if result.indicator is not None else None
+    if stated is None:
+        return " (the data's own value: no baseline is recorded)"
+    where = stated.source or stated.agreed or "no source given"
+    measured = result.measured_baseline
+    data = "" if measured is None or is_missing(measured) else f"; the data give {shown_value(result, measured, safe)}"
+    return f" (stated: {where}{data})"
+
+
 def evidence_words(result: IndicatorResult, safe: bool) -> str:
     """'9 cases behind the 2025 value (10 needed to judge)', or '' when the value is an amount.
     In safe mode a small number of cases reads "<5"."""
@@ -573,7 +584,7 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     rows = [("Status", verdict_words(result)),
             ("Evidence", evidence_words(result, safe) or "an amount, not a count of cases"),
             ("Baseline", _figure_cell(result, exact.base_value, a.base_value, safe)
-             + (f" in {a.base_year}" if a.base_value is not None else "")),
+             + (f" in {a.base_year}" if a.base_value is not None else "") + _provenance(result, safe)),
             ("Latest", _figure_cell(result, exact.current_value, a.current_value, safe)
              + (f" in {a.current_year}" if a.current_value is not None else "")),
             ("Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
