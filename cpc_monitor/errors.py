@@ -28,3 +28,9 @@ class IndicatorFileError(CpcError):
 
 class UsageError(CpcError):
     """The command line was called with arguments that do not fit together."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's text (DuckDB's run on for lines), for a one-line message."""
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -12,7 +12,7 @@ import pytest
 
 from cpc_monitor.store import audit
 
-from cpc_monitor.intake import dedupe, ingest
+from cpc_monitor.intake import dedupe, importer
 
 from cpc_monitor.evaluation import engine
 
@@ -63,7 +63,7 @@ def template(tmp_path_factory) -> Path:
     init_database(path)
     csv = folder / "victims.csv"
     csv.write_text(HEADER + "".join(",".join(map(str, v)) + "\n" for v in VICTIMS), encoding="utf-8")
-    ingest.import_files(path, "victims", [csv])
+    importer.import_files(path, "victims", [csv])
     return path
 
 
@@ -122,7 +122,7 @@ def test_decisions_survive_later_imports(victims_db, tmp_path):
     dedupe.decide(victims_db, "VA", "VB", "same_person")
     more = tmp_path / "more.csv"
     more.write_text(HEADER + "VZ,2024-01-05,ngo,male,9,Portland,labour\n", encoding="utf-8")
-    ingest.import_files(victims_db, "victims", [more])
+    importer.import_files(victims_db, "victims", [more])
     assert dedupe.decisions(victims_db)["other_victim_id"].tolist() == ["VB"]
     assert victims_per_year(victims_db) == {2022: 7.0, 2023: 8.0, 2024: 1.0}
 
