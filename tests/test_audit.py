@@ -16,6 +16,7 @@ from cpc_monitor.store import audit
 
 from cpc_monitor.intake import importer
 from cpc_monitor.store import backups
+from cpc_monitor import errors
 from cpc_monitor.cli.main import main
 from helpers import sha256
 
@@ -55,7 +56,7 @@ def test_the_log_is_only_appended_to(empty_db, tmp_path):
     csv.write_text(CASES + CASE, encoding="utf-8")
     importer.import_files(empty_db, "cases", [csv])
     first = audit.log_path(empty_db).read_bytes()
-    with pytest.raises(importer.ImportRefused):
+    with pytest.raises(errors.ImportRefused):
         importer.import_files(empty_db, "cases", [csv])
     assert audit.log_path(empty_db).read_bytes().startswith(first)
     assert audit.entries(empty_db)["action"].tolist() == ["import", "import_refused"]

@@ -13,6 +13,7 @@ import pytest
 from cpc_monitor.store import audit
 
 from cpc_monitor.intake import dedupe, importer
+from cpc_monitor import errors
 
 from cpc_monitor.evaluation import engine
 
@@ -137,7 +138,7 @@ def test_decisions_survive_later_imports(victims_db, tmp_path):
 ])
 def test_decisions_that_are_refused_change_nothing(victims_db, kept, other, decision, message):
     before = sha256(victims_db)
-    with pytest.raises(dedupe.DecisionError) as caught:
+    with pytest.raises(errors.DecisionError) as caught:
         dedupe.decide(victims_db, kept, other, decision)
     assert str(caught.value) == message.format(db=victims_db)
     assert sha256(victims_db) == before
@@ -146,10 +147,10 @@ def test_decisions_that_are_refused_change_nothing(victims_db, kept, other, deci
 def test_a_pair_is_decided_once_until_undone(victims_db):
     dedupe.decide(victims_db, "VA", "VB", "different", who="ana")
     before = sha256(victims_db)
-    with pytest.raises(dedupe.DecisionError, match=r"^VA and VB were already marked different on \d{4}-\d\d-\d\d "
+    with pytest.raises(errors.DecisionError, match=r"^VA and VB were already marked different on \d{4}-\d\d-\d\d "
                                                    r"by ana; undo that first to change it\.$"):
         dedupe.decide(victims_db, "VA", "VB", "same_person")
-    with pytest.raises(dedupe.DecisionError, match=r"^there is no decision on VP and VQ; nothing to undo\.$"):
+    with pytest.raises(errors.DecisionError, match=r"^there is no decision on VP and VQ; nothing to undo\.$"):
         dedupe.undo(victims_db, "VP", "VQ")
     assert sha256(victims_db) == before
 

@@ -57,7 +57,7 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 def refused(db_path: Path, table: str, *files: Path, mode: str = "append") -> list[str]:
     """Import expecting a refusal; check the database is byte-identical; return the error lines."""
     before = sha256(db_path)
-    with pytest.raises(importer.ImportRefused) as caught:
+    with pytest.raises(errors.ImportRefused) as caught:
         importer.import_files(db_path, table, list(files), mode=mode, labels=[f.name for f in files])
     assert sha256(db_path) == before
     assert not list(db_path.parent.glob("*.new-*")), "the writer's copy must be removed"
@@ -386,7 +386,7 @@ def test_row_numbers_skip_exactly_the_skipped_rows(read):
 
 def test_problems_are_capped_per_rule_but_counted(empty_db, tmp_path):
     body = "".join(f"JCF-{i},2021-03-04,Kingstn,,,,\n" for i in range(rules.PROBLEMS_PER_CHECK + 50))
-    with pytest.raises(importer.ImportRefused) as caught:
+    with pytest.raises(errors.ImportRefused) as caught:
         importer.import_files(empty_db, "cases", [write(tmp_path, "many.csv", CASES + body)], labels=["many.csv"])
     report = caught.value.report
     assert report.error_count == rules.PROBLEMS_PER_CHECK + 50
@@ -505,12 +505,12 @@ def test_upload_with_unknown_suffix(empty_db):
 
 def test_unknown_table_mode_and_database(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", CASES + CASE)
-    with pytest.raises(importer.UnknownTable, match=r"^'case' is not a table an import can fill\. Did you mean "
+    with pytest.raises(errors.UnknownTable, match=r"^'case' is not a table an import can fill\. Did you mean "
                                                    r"'cases'\? Tables: child_friendly_spaces, cases, "):
         importer.import_files(empty_db, "case", [path])
-    with pytest.raises(importer.UnknownTable, match="It is a reference table, written by `init`."):
+    with pytest.raises(errors.UnknownTable, match="It is a reference table, written by `init`."):
         importer.import_files(empty_db, "parishes", [path])
-    with pytest.raises(errors.CpcError, match="'merge' is not an import mode"):
+    with pytest.raises(errors.UnknownImportMode, match="'merge' is not an import mode"):
         importer.import_files(empty_db, "cases", [path], mode="merge")
     with pytest.raises(errors.DatabaseMissing, match="does not exist"):
         importer.import_files(tmp_path / "none.duckdb", "cases", [path])
@@ -570,7 +570,7 @@ def test_restore_brings_back_a_backup(empty_db, tmp_path, capsys):
         assert con.execute("SELECT count(*) FROM cfs_capacity").fetchone()[0] >= 0
         assert con.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 1
     assert len(backups.backups(empty_db)) == 3, "the replaced version is kept, so a restore can be undone"
-    with pytest.raises(backups.BackupNotFound, match=r"^'nope.duckdb' is not a backup of "):
+    with pytest.raises(errors.BackupNotFound, match=r"^'nope.duckdb' is not a backup of "):
         backups.restore(empty_db, "nope.duckdb")
     assert audit.entries(empty_db)["action"].tolist()[-1] == "restore"
     # the restored database still refuses bad rows through its constraints and checks
@@ -578,7 +578,7 @@ def test_restore_brings_back_a_backup(empty_db, tmp_path, capsys):
         "correct records already loaded.")
     elsewhere = tmp_path / kept["name"][1]
     shutil.copyfile(kept["path"][1], elsewhere)
-    with pytest.raises(backups.BackupNotFound):  # a path must be one of the kept backups, not any file
+    with pytest.raises(errors.BackupNotFound):  # a path must be one of the kept backups, not any file
         backups.restore(empty_db, elsewhere)
     backups.restore(empty_db, kept["path"][1])  # the empty database, named by its path
     assert rows(empty_db, "SELECT count(*) FROM cases") == [(0,)]

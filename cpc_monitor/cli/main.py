@@ -17,7 +17,7 @@ from cpc_monitor.store import db
 from cpc_monitor.evaluation import engine, privacy
 
 from cpc_monitor.definitions import indicators
-from cpc_monitor.errors import CpcError, IndicatorFileError
+from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, UnknownIndicator
 from cpc_monitor.present.formatting import format_status, format_value
 
 DEFAULT_DB = "data/cpc.duckdb"
@@ -111,8 +111,8 @@ def _init(args) -> int:
     from cpc_monitor.store.schema import init_database
 
     if Path(args.db).exists():
-        raise CpcError(f"{args.db} already exists; init writes a new database. "
-                       "Choose another path with --db, or move the file away first.")
+        raise DatabaseExists(f"{args.db} already exists; init writes a new database. "
+                             "Choose another path with --db, or move the file away first.")
     init_database(args.db)
     print(f"wrote an empty database to {args.db} (schema and reference tables; event tables empty)")
     return 0
@@ -147,7 +147,7 @@ def _evaluate(args) -> int:
         if wanted not in known:
             close = difflib.get_close_matches(wanted, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise CpcError(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
+            raise UnknownIndicator(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
     evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by)
     rows = [_result_json(r, args.by, args.suppress) for r in evaluation.results]
     if args.format == "json":

@@ -25,7 +25,8 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from cpc_monitor.errors import CpcError, DatabaseMissing, DatabaseUnusable, first_line
+from cpc_monitor.errors import (CpcError, DatabaseMissing, DatabaseUnusable, ImportRefused, NoImportFiles,
+                                UnknownImportMode, UnknownTable, first_line)
 from cpc_monitor.intake.readers import SUFFIXES, Problem, SourceFile, inspect
 from cpc_monitor.intake.rules import IMPORTABLE, MODES, did_you_mean
 from cpc_monitor.intake.staging import Run
@@ -34,18 +35,6 @@ from cpc_monitor.store.schema import BATCH_COLUMN, TABLES
 
 # DuckDB may use this much memory while checking; beyond it, it spills to disk.
 MEMORY_LIMIT = "1GB"
-
-
-class UnknownTable(CpcError):
-    """The table named for an import is not one an import can fill."""
-
-
-class ImportRefused(CpcError):
-    """The files have problems; nothing was written. `report` lists every one."""
-
-    def __init__(self, report: ImportReport) -> None:
-        self.report = report
-        super().__init__(report.summary())
 
 
 # ----------------------------------------------------------------------------- the report
@@ -258,9 +247,9 @@ def _check_request(db_path: Path, table: str, mode: str, files: list[SourceFile]
         raise UnknownTable(f"'{table}' is not a table an import can fill.{reference}{hint} "
                            f"Tables: {', '.join(IMPORTABLE)}.")
     if mode not in MODES:
-        raise CpcError(f"'{mode}' is not an import mode; use append (add rows) or replace (the whole table).")
+        raise UnknownImportMode(f"'{mode}' is not an import mode; use append (add rows) or replace (the whole table).")
     if not files:
-        raise CpcError("no file to import; name at least one CSV or XLSX file.")
+        raise NoImportFiles("no file to import; name at least one CSV or XLSX file.")
     if not db_path.is_file():
         raise DatabaseMissing(f"The database {db_path} does not exist. Build an empty one with "
                               f"`python -m cpc_monitor init --db {db_path}` first.")

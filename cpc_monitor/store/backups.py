@@ -11,12 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cpc_monitor.errors import CpcError, DatabaseUnusable
+from cpc_monitor.errors import BackupNotFound, DatabaseUnusable
 from cpc_monitor.store import audit, db
-
-
-class BackupNotFound(CpcError):
-    """The backup named for a restore is not one of the database's backups."""
 
 
 def backups(db_path: str | os.PathLike) -> pd.DataFrame:
