@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpc_monitor.intake import dedupe, importer, rules
-from cpc_monitor.store import backups
+# rules and codes are light (no pandas, no DuckDB); the commands import the rest when they run.
+from cpc_monitor.intake import rules
+from cpc_monitor.store import codes
 
 DEFAULT_DB = "data/cpc.duckdb"
 
@@ -57,7 +58,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"database (default {DEFAULT_DB})")
     p.add_argument("kept", metavar="KEPT", help="victim_id of the earlier-identified record")
     p.add_argument("other", metavar="OTHER", help="victim_id of the other record")
-    p.add_argument("decision", metavar="DECISION", choices=dedupe.DECISIONS, help="same_person or different")
+    p.add_argument("decision", metavar="DECISION", choices=codes.DUPLICATE_DECISIONS, help="same_person or different")
     p.set_defaults(run=_decide)
 
     p = sub.add_parser(
@@ -72,9 +73,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _import(args) -> int:
+    from cpc_monitor.errors import ImportRefused
+    from cpc_monitor.intake import importer
+
     try:
         report = importer.import_files(args.db, args.table, args.files, mode=args.mode, dry_run=args.dry_run)
-    except importer.ImportRefused as refused:
+    except ImportRefused as refused:
         report = refused.report
     for problem in report.problems:
         print(problem, file=sys.stderr)
@@ -86,6 +90,8 @@ def _import(args) -> int:
 
 
 def _restore(args) -> int:
+    from cpc_monitor.store import backups
+
     if args.backup is None:
         kept = backups.backups(args.db)
         if kept.empty:
@@ -101,6 +107,8 @@ def _restore(args) -> int:
 
 
 def _duplicates(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     pairs, total = dedupe.pending_review(args.db, LISTED_PAIRS)
     if pairs.empty:
         print("no likely duplicate victims are waiting for review.")
@@ -113,11 +121,15 @@ def _duplicates(args) -> int:
 
 
 def _decide(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     print(dedupe.decide(args.db, args.kept, args.other, args.decision))
     return 0
 
 
 def _undo(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     undone = dedupe.undo(args.db, args.kept, args.other)
     print(f"removed the decision {undone.decision} on {undone.kept} and {undone.other}; "
           "the pair is listed for review again.")

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from cpc_monitor.store import audit, db
+from cpc_monitor.store import audit, codes, db
 from cpc_monitor.errors import DecisionError
 
-DECISIONS = ("same_person", "different")
+DECISIONS = codes.DUPLICATE_DECISIONS
 # How close two records must be to be listed as a likely duplicate.
 MAX_AGE_GAP_YEARS = 1
 MAX_DAYS_APART = 14
