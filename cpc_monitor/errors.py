@@ -70,6 +70,10 @@ class NoImportFiles(CpcError):
     """An import was asked for with no file to load."""
 
 
+class LimitSettingError(CpcError):
+    """A CPC_LIMIT_<NAME> environment variable does not hold a usable number."""
+
+
 class ImportRefused(CpcError):
     """The files have problems; nothing was written. `report` lists every one."""
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cpc_monitor.errors import (CpcError, DatabaseMissing, DatabaseUnusable, ImportRefused, NoImportFiles,
                                 UnknownImportMode, UnknownTable, first_line)
+from cpc_monitor.intake.limits import current as current_limits
 from cpc_monitor.intake.readers import SUFFIXES, Problem, SourceFile, inspect
 from cpc_monitor.intake.rules import IMPORTABLE, MODES, did_you_mean
 from cpc_monitor.intake.staging import Run
@@ -179,8 +180,9 @@ def import_files(db_path: str | os.PathLike, table: str, files: Sequence[str | o
                           [SourceFile(Path(f), _clean_label(label)) for f, label in zip(files, labels)])
     try:
         _check_request(db_path, table, mode, report.files)
+        limits = current_limits()
         for src in report.files:
-            inspect(src)
+            inspect(src, limits)
         today = today or date.today()
         if dry_run:
             with _read_only_copy_of(db_path) as con:

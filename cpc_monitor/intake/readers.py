@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from cpc_monitor.intake.limits import Limits
 from cpc_monitor.intake.rules import did_you_mean
+from cpc_monitor.intake.sizes import column_letter, csv_rows_problem, csv_size_problem, xlsx_problem
 from cpc_monitor.store.schema import BATCH_COLUMN, Table
 
 SUFFIXES = (".csv", ".xlsx")
@@ -86,19 +88,19 @@ class SourceFile:
 
 def letter(index: int) -> str:
     """Spreadsheet column letter of a 0-based column index (0 -> A, 26 -> AA)."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return column_letter(index + 1)
 
 
-def _inspect_csv(src: SourceFile) -> None:
-    """Hash the file and check it is UTF-8 comma-separated text; read its header row.
+def _inspect_csv(src: SourceFile, limits: Limits) -> None:
+    """Hash the file and check it is UTF-8 comma-separated text within the limits; read its header row.
 
     Streams the file in chunks, so memory stays bounded whatever its size. Also notes the
     blank lines, which DuckDB's reader skips, so row numbers stay as a spreadsheet shows them."""
+    too_big = csv_size_problem(src.path.stat().st_size, limits)
+    if too_big:  # refused unread: not even hashed, so a huge file costs nothing
+        src.problem(too_big)
+        src.readable = False
+        return
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     first = b""
@@ -139,6 +141,11 @@ def _inspect_csv(src: SourceFile) -> None:
                 src.problem(f"the file is not UTF-8 text (its last character is cut off on line {bad_line}); "
                             f"{SAVE_AS_CSV}.", row=bad_line)
     src.sha256 = digest.hexdigest()
+    too_long = csv_rows_problem(lines_before + (not tail.endswith(b"\n")) - 1, limits)  # lines after the header
+    if too_long:
+        src.problem(too_long)
+        src.readable = False
+        return
     if src.size == 0:
         src.problem("the file is empty; it needs a first row naming the columns and one row per record.")
         src.readable = False
@@ -289,18 +296,28 @@ def check_header(src: SourceFile, spec: Table) -> None:
                         column=col.name, severity="warning")
 
 
-def inspect(src: SourceFile) -> None:
-    """File-level checks before anything is staged: it exists, has a known kind, is text."""
+def inspect(src: SourceFile, limits: Limits) -> None:
+    """File-level checks before anything is staged: it exists, has a known kind, is text,
+    and is within the limits (a workbook is measured here, before the database is copied)."""
     if src.kind not in SUFFIXES:
         src.problem("only .csv and .xlsx files can be imported; save the sheet as CSV UTF-8 or as an Excel "
                     "workbook (.xlsx).")
         src.readable = False
         if src.path.is_file():
-            src.sha256 = hashlib.sha256(src.path.read_bytes()).hexdigest()
+            with open(src.path, "rb") as handle:  # in chunks: the file may be of any size
+                src.sha256 = _hash_rest(handle, hashlib.sha256())
         return
     if not src.path.is_file():
         src.problem("the file does not exist; check its name and folder.")
         src.readable = False
         return
     if src.kind == ".csv":
-        _inspect_csv(src)
+        _inspect_csv(src, limits)
+        return
+    too_big = xlsx_problem(src.path, limits)
+    if too_big:
+        src.problem(too_big)
+        src.readable = False
+        if src.path.stat().st_size <= limits.xlsx_bytes:  # the audit log names what was refused
+            with open(src.path, "rb") as handle:
+                src.sha256 = _hash_rest(handle, hashlib.sha256())
