@@ -95,3 +95,10 @@ def oversized_csv(path: Path, size: int) -> Path:
         handle.write((",".join(TRAININGS_HEADER) + "\n").encode())
         handle.truncate(size)
     return path
+
+
+def repeated_columns(path: Path, count: int) -> Path:
+    """A valid workbook whose sheet repeats one <col> element `count` times: no limit is
+    broken, but a reader that keeps every element it passes needs hundreds of MB."""
+    return rewrite_sheet(workbook(path), lambda xml: xml.replace(
+        "<sheetData>", "<cols>" + '<col min="1" max="1" width="9"/>' * count + "</cols><sheetData>"))

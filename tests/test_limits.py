@@ -4,6 +4,8 @@ byte-identical. The files are built in tmp_path and stay a few KB (tests/hostile
 benchmarks/hostile_uploads.py prints the time and memory each refusal costs."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from cpc_monitor import errors
 from cpc_monitor.cli.main import main
 from cpc_monitor.intake import importer, limits
 from cpc_monitor.store import audit
-from helpers import sha256
+from helpers import ROOT, sha256
 
 AS_CSV = "or save the sheet as CSV UTF-8 and import that."
 
@@ -73,7 +75,7 @@ def test_a_zip_bomb_is_refused_by_its_declared_sizes(fresh_db, tmp_path):
         unpacked = sum(info.file_size for info in book.infolist())
     assert unpacked > 4_000_000_000
     assert refusal(fresh_db, "trainings", path) == (
-        f"bomb.xlsx: the workbook unpacks to {unpacked:,} bytes; the limit is 200,000,000 bytes "
+        f"bomb.xlsx: the workbook unpacks to {unpacked:,} bytes; the limit is 100,000,000 bytes "
         "(CPC_LIMIT_XLSX_UNZIPPED_BYTES). A workbook this large is unusual, or built to overload the server: "
         f"split it, {AS_CSV}")
 
@@ -124,3 +126,17 @@ def test_a_bad_limit_setting_is_one_clear_line(fresh_db, tmp_path, monkeypatch, 
         "error: the environment variable CPC_LIMIT_CSV_ROWS is 'lots', not a whole number above 0; set it to "
         "one, such as 2000000, or unset it to use the default (2,000,000).\n")
     assert sha256(fresh_db) == before
+
+
+def test_the_sheet_scan_keeps_memory_flat(tmp_path):
+    """1,500,000 repeated elements (48 MB of XML, within every limit) are scanned in a process
+    capped at 250 MB of address space: a scan that kept what it passed would need ~500 MB."""
+    path = hostile.repeated_columns(tmp_path / "cols.xlsx", 1_500_000)
+    probe = ("import resource, sys\n"
+             "resource.setrlimit(resource.RLIMIT_AS, (250 << 20, 250 << 20))\n"
+             "from pathlib import Path\n"
+             "from cpc_monitor.intake import limits, sizes\n"
+             "print(sizes.xlsx_problem(Path(sys.argv[1]), limits.Limits()))")
+    done = subprocess.run([sys.executable, "-c", probe, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "None\n", "")

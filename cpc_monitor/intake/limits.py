@@ -22,9 +22,10 @@ class Limits:
     csv_bytes: int = 250_000_000
     csv_rows: int = 2_000_000
     # A workbook as uploaded (compressed), and all its parts once unpacked: the zip
-    # members' declared sizes, which zipfile never reads beyond.
+    # members' declared sizes, which zipfile never reads beyond. The largest sheet the cell
+    # limit allows unpacks to about 25 MB; openpyxl needs about 3 bytes per byte unpacked.
     xlsx_bytes: int = 50_000_000
-    xlsx_unzipped_bytes: int = 200_000_000
+    xlsx_unzipped_bytes: int = 100_000_000
     xlsx_parts: int = 10_000  # an Excel workbook has a few dozen
     # The first sheet. The reader (openpyxl) builds every cell of the rectangle from A1 to
     # the last row and column, empty or not, so it is the rectangle that is limited: about

@@ -150,8 +150,8 @@ def column_letter(column: int) -> str:
 
 class _SheetScan:
     """One pass over a sheet's XML: its declared range, the cells it holds and its merged
-    ranges, stopping at the first limit broken. Elements are cleared as they are passed,
-    so memory stays small whatever the sheet holds."""
+    ranges, stopping at the first limit broken. Each element is dropped once it ends, so
+    memory stays small whatever the sheet holds (a cell's end comes before its row's)."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -159,30 +159,37 @@ class _SheetScan:
         self.merged, self.largest_merge, self.largest_ref = 0, 0, ""
 
     def run(self, stream) -> str | None:
-        # End events only (twice as fast as start and end): an element's attributes are
-        # complete at its end, and a cell's end comes before its row's.
         row = column = 0  # for the rare cells written without a reference
-        for _, element in ElementTree.iterparse(stream, events=("end",)):
-            tag = element.tag
-            if tag == f"{_MAIN}c":
-                ref = element.get("r")
-                at = _cell(ref) if ref else (row + 1, column + 1)
-                if at is None:
-                    continue  # openpyxl refuses a bad reference itself
-                column = at[1]
-                problem = self._reach(at, ref or f"{column_letter(at[1])}{at[0]}", "cell")
-            elif tag == f"{_MAIN}row":
-                row, column = int(element.get("r") or row + 1), 0
-                element.clear()  # its cells are counted: free them
-                problem = None
-            elif tag == f"{_MAIN}dimension":
-                problem = self._declared(element.get("ref", ""))
-            elif tag == f"{_MAIN}mergeCell":
-                problem = self._merge(element.get("ref", ""))
-            else:
-                problem = None
-            if problem:
+        open_elements = []  # from the root down to the element being read
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                open_elements.append(element)
+                continue
+            open_elements.pop()
+            if open_elements:  # an element that ends is its parent's last child: drop it, so
+                del open_elements[-1][-1]  # memory stays flat whatever the sheet repeats
+            problem = self._ended(element, row, column)
+            if isinstance(problem, str):
                 return problem
+            row, column = problem or (row, column)
+        return None
+
+    def _ended(self, element, row: int, column: int) -> str | tuple[int, int] | None:
+        """Check one element whose attributes are complete: a problem, or the (row, column)
+        reached so far (kept for cells written without a reference), or None."""
+        tag = element.tag
+        if tag == f"{_MAIN}c":
+            ref = element.get("r")
+            at = _cell(ref) if ref else (row + 1, column + 1)
+            if at is None:
+                return None  # openpyxl refuses a bad reference itself
+            return self._reach(at, ref or f"{column_letter(at[1])}{at[0]}", "cell") or (row, at[1])
+        if tag == f"{_MAIN}row":
+            return int(element.get("r") or row + 1), 0
+        if tag == f"{_MAIN}dimension":
+            return self._declared(element.get("ref", ""))
+        if tag == f"{_MAIN}mergeCell":
+            return self._merge(element.get("ref", ""))
         return None
 
     def _declared(self, ref: str) -> str | None:
