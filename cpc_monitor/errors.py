@@ -32,6 +32,10 @@ class DatabaseBusy(CpcError):
     """Another writer holds the database's lock."""
 
 
+class DiskFull(CpcError):
+    """The disk (or the quota, or the file-size limit) ran out while the new copy of the database was written."""
+
+
 class DatabaseExists(CpcError):
     """`init` was asked to write a new database where a file already is."""
 

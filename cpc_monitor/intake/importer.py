@@ -197,6 +197,8 @@ def import_files(db_path: str | os.PathLike, table: str, files: Sequence[str | o
             try:
                 run.write(report.batch_id, report, user)
             except db.SqlError as exc:  # a rule the checks missed: refuse rather than half-write
+                if db.is_disk_full(exc):
+                    raise  # not the rows' fault: db.rebuild says so, and removes the copy
                 report.error_count += 1
                 report.problems.append(Problem(report.file_names, None, None, None,
                                                f"the database refused the rows: {first_line(exc)}"))
