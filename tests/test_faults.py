@@ -25,6 +25,22 @@ def _cases(folder: Path, n: int) -> Path:
     return path
 
 
+def _import_on_a_full_disk(db_path: Path, rows: Path, limit: int) -> subprocess.CompletedProcess:
+    """`import cases ROWS` in a process where no file may grow beyond `limit` bytes."""
+    probe = ("import resource, signal, sys\n"
+             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write with EFBIG, as a full disk fails it\n"
+             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+             "from cpc_monitor.cli.main import main\n"
+             f"sys.exit(main(['import', '--db', {str(db_path)!r}, 'cases', {str(rows)!r}]))")
+    return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _disk_full(db_path: Path) -> str:
+    return (f"there is not enough disk space to write the new version of {db_path} (File too large); nothing was "
+            f"changed and no partial file was left. Free at least {2 * db_path.stat().st_size / 1e6:,.0f} MB on "
+            "that disk (a change writes a whole new copy of the database, and keeps a backup), then try again.")
+
+
 def _finished_pid() -> int:
     """The pid of a process that has run and been reaped: no process has it now."""
     done = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -61,15 +77,8 @@ def test_a_full_disk_during_import_is_one_clear_line_an_audit_entry_and_no_parti
     size = fresh_db.stat().st_size
     limit = size + room  # bytes any one file of the import may reach
     before = sha256(fresh_db)
-    probe = ("import resource, signal, sys\n"
-             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write with EFBIG, as a full disk fails it\n"
-             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
-             "from cpc_monitor.cli.main import main\n"
-             f"sys.exit(main(['import', '--db', {str(fresh_db)!r}, 'cases', {str(rows)!r}]))")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    message = (f"there is not enough disk space to write the new version of {fresh_db} (File too large); nothing "
-               f"was changed and no partial file was left. Free at least {2 * size / 1e6:,.0f} MB on that disk (a "
-               "change writes a whole new copy of the database, and keeps a backup), then try again.")
+    done = _import_on_a_full_disk(fresh_db, rows, limit)
+    message = _disk_full(fresh_db)
     assert (done.returncode, done.stdout, done.stderr) == (1, "", f"error: {message}\n")
     assert sha256(fresh_db) == before
     assert not list(fresh_db.parent.glob("*.new-*")), "no partial copy is left"
@@ -77,3 +86,20 @@ def test_a_full_disk_during_import_is_one_clear_line_an_audit_entry_and_no_parti
     assert not backups.exists() or not any(backups.iterdir()), "no backup is kept of a change not made"
     last = audit.entries(fresh_db).iloc[-1]
     assert (last["action"], last["outcome"], last["message"]) == ("import_refused", "refused", message)
+
+
+def test_a_disk_too_full_for_the_audit_log_too_still_gives_one_clear_line(fresh_db, tmp_path):
+    """The log has reached the size limit, so its append fails as well: the user still
+    reads why the import failed, told that the log is missing it, and never a traceback."""
+    importer.import_files(fresh_db, "cases", [_cases(tmp_path, 1)])
+    log = audit.log_path(fresh_db)
+    limit = log.stat().st_size  # the next line cannot be appended; the database copy cannot be made
+    rows = _cases(tmp_path, 2).rename(tmp_path / "more.csv")
+    rows.write_text(rows.read_text().replace("JCF-", "JCF-B"))
+    before, logged = sha256(fresh_db), log.read_bytes()
+    done = _import_on_a_full_disk(fresh_db, rows, limit)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"error: {_disk_full(fresh_db)} The audit log could not record this refusal (File too "
+                           "large): free disk space beside the database.\n")
+    assert sha256(fresh_db) == before and log.read_bytes() == logged
+    assert not list(fresh_db.parent.glob("*.new-*"))

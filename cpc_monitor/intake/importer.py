@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from cpc_monitor.errors import (CpcError, DatabaseMissing, DatabaseUnusable, ImportRefused, NoImportFiles,
-                                UnknownImportMode, UnknownTable, first_line)
+from cpc_monitor.errors import (CpcError, DatabaseMissing, DatabaseUnusable, DiskFull, ImportRefused,
+                                NoImportFiles, UnknownImportMode, UnknownTable, first_line)
 from cpc_monitor.intake.limits import current as current_limits
 from cpc_monitor.intake.readers import SUFFIXES, Problem, SourceFile, inspect
 from cpc_monitor.intake.rules import IMPORTABLE, MODES, did_you_mean
@@ -206,15 +206,21 @@ def import_files(db_path: str | os.PathLike, table: str, files: Sequence[str | o
             run.drop()
         report.written = True
     except ImportRefused:
-        _audit_refused(db_path, report, who, report.summary() + _first_errors(report))
+        unlogged = _audit_refused(db_path, report, who, report.summary() + _first_errors(report))
+        if unlogged:
+            report.problems.append(Problem(report.file_names, None, None, None, unlogged, "warning"))
         raise
     except CpcError as exc:
-        if not dry_run:
-            _audit_refused(db_path, report, who, str(exc))
+        unlogged = "" if dry_run else _audit_refused(db_path, report, who, str(exc))
+        if unlogged:  # the refusal still reaches the user, with the log's failure added
+            raise type(exc)(f"{exc} {unlogged}") from exc
         raise
-    audit.record(db_path, "import", who=who, table=table, file=report.file_names, sha256=report.sha256s,
-                 rows_added=report.rows_added, rows_replaced=report.rows_replaced, batch=report.batch_id,
-                 message=report.summary())
+    unlogged = _logged(lambda: audit.record(
+        db_path, "import", who=who, table=table, file=report.file_names, sha256=report.sha256s,
+        rows_added=report.rows_added, rows_replaced=report.rows_replaced, batch=report.batch_id,
+        message=report.summary()), "this import")
+    if unlogged:
+        report.problems.append(Problem(report.file_names, None, None, None, unlogged, "warning"))
     return report
 
 
@@ -229,7 +235,14 @@ def import_upload(db_path: str | os.PathLike, table: str, filename: str, data: b
     suffix = Path(label).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="cpc-upload-") as folder:
         path = Path(folder) / f"upload{suffix if suffix in SUFFIXES else '.bin'}"
-        path.write_bytes(data)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            if not db.is_disk_full(exc):
+                raise
+            raise DiskFull(f"there is not enough disk space in the temporary folder {folder} to receive "
+                           f"{label} ({exc.strerror}); nothing was changed. Free some space there, then "
+                           "upload it again.") from exc
         return import_files(db_path, table, [path], mode=mode, dry_run=dry_run, who=who, labels=[label],
                             today=today)
 
@@ -269,8 +282,23 @@ def _first_errors(report: ImportReport, n: int = 3) -> str:
     return (" First: " + " | ".join(str(p) for p in errors)) if errors else ""
 
 
-def _audit_refused(db_path: Path, report: ImportReport, who: str | None, message: str) -> None:
-    if db_path.parent.is_dir():
-        audit.record(db_path, "import_refused", who=who, table=report.table, file=report.file_names or None,
-                     sha256=report.sha256s or None, rows_added=0, rows_replaced=0, outcome="refused",
-                     message=message)
+def _audit_refused(db_path: Path, report: ImportReport, who: str | None, message: str) -> str:
+    """Log a refusal; '' or, when the disk is too full for the log too, the words saying so."""
+    if not db_path.parent.is_dir():
+        return ""
+    return _logged(lambda: audit.record(
+        db_path, "import_refused", who=who, table=report.table, file=report.file_names or None,
+        sha256=report.sha256s or None, rows_added=0, rows_replaced=0, outcome="refused", message=message),
+        "this refusal")
+
+
+def _logged(write: Callable[[], object], what: str) -> str:
+    """Run an audit write. On a full disk it cannot succeed: rather than hide what happened
+    behind that error, return a sentence for the user saying the log is missing `what`."""
+    try:
+        write()
+    except OSError as exc:
+        if not db.is_disk_full(exc):
+            raise
+        return f"The audit log could not record {what} ({exc.strerror}): free disk space beside the database."
+    return ""
