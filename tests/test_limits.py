@@ -88,6 +88,33 @@ def test_a_cell_limit_set_in_the_environment_is_named(fresh_db, tmp_path, monkey
         f"(CPC_LIMIT_XLSX_CELLS). Delete the empty rows and columns around the data, {AS_CSV}")
 
 
+@pytest.mark.parametrize("setting, value, found", [
+    ("CPC_LIMIT_XLSX_BYTES", "1000", "the workbook is {size:,} bytes; the limit is 1,000 bytes for an XLSX file "
+                                     "(CPC_LIMIT_XLSX_BYTES). Split it, " + AS_CSV),
+    ("CPC_LIMIT_XLSX_PARTS", "5", "the workbook holds 9 parts; the limit is 5 parts (CPC_LIMIT_XLSX_PARTS). Save it "
+                                  "again from Excel, " + AS_CSV),
+    ("CPC_LIMIT_XLSX_COLUMNS", "4", "the first sheet declares the range A1:H2, 8 columns; the limit is 4 columns "
+                                    "(CPC_LIMIT_XLSX_COLUMNS). Delete the empty rows and columns around the data, "
+                                    + AS_CSV),
+])
+def test_each_workbook_limit_names_its_setting(fresh_db, tmp_path, monkeypatch, setting, value, found):
+    monkeypatch.setenv(setting, value)
+    path = hostile.workbook(tmp_path / "w.xlsx")
+    assert len(zipfile.ZipFile(path).infolist()) == 9
+    assert refusal(fresh_db, "trainings", path) == "w.xlsx: " + found.format(size=path.stat().st_size)
+
+
+def test_a_sheet_that_is_not_xml_is_refused_before_openpyxl_reads_it(fresh_db, tmp_path):
+    def cut(xml: str) -> str:  # the sheet ends right after <sheetData>, as a download cut short would
+        return xml[:xml.index("<sheetData>") + len("<sheetData>")]
+
+    path = hostile.rewrite_sheet(hostile.workbook(tmp_path / "cut.xlsx"), cut)
+    length = len(zipfile.ZipFile(path).read(hostile.SHEET))
+    assert refusal(fresh_db, "trainings", path) == (
+        f"cut.xlsx: the first sheet cannot be read (no element found: line 1, column {length}); save the workbook "
+        f"again from Excel, {AS_CSV}")
+
+
 def test_a_workbook_within_the_limits_still_imports(fresh_db, tmp_path):
     report = importer.import_files(fresh_db, "trainings", [hostile.workbook(tmp_path / "ok.xlsx")])
     assert report.written and report.rows_added == 1
