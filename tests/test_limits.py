@@ -93,6 +93,9 @@ def test_a_cell_limit_set_in_the_environment_is_named(fresh_db, tmp_path, monkey
                                      "(CPC_LIMIT_XLSX_BYTES). Split it, " + AS_CSV),
     ("CPC_LIMIT_XLSX_PARTS", "5", "the workbook holds 9 parts; the limit is 5 parts (CPC_LIMIT_XLSX_PARTS). Save it "
                                   "again from Excel, " + AS_CSV),
+    ("CPC_LIMIT_XLSX_SHEET_LIST_BYTES", "100", "the workbook's part xl/workbook.xml is 552 bytes; the limit is 100 "
+                                               "bytes (CPC_LIMIT_XLSX_SHEET_LIST_BYTES). Save it again from Excel, "
+                                               + AS_CSV),
     ("CPC_LIMIT_XLSX_COLUMNS", "4", "the first sheet declares the range A1:H2, 8 columns; the limit is 4 columns "
                                     "(CPC_LIMIT_XLSX_COLUMNS). Delete the empty rows and columns around the data, "
                                     + AS_CSV),

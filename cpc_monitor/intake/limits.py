@@ -27,6 +27,9 @@ class Limits:
     xlsx_bytes: int = 50_000_000
     xlsx_unzipped_bytes: int = 100_000_000
     xlsx_parts: int = 10_000  # an Excel workbook has a few dozen
+    # The list of sheets (xl/workbook.xml and its relationships), read whole to find the first
+    # sheet: a few KB in a real workbook, and about ten times its size in memory.
+    xlsx_sheet_list_bytes: int = 5_000_000
     # The first sheet. The reader (openpyxl) builds every cell of the rectangle from A1 to
     # the last row and column, empty or not, so it is the rectangle that is limited: about
     # 600 bytes a cell, so 500,000 cells stay under 500 MB (a full 800,000 took 639 MB).

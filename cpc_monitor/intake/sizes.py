@@ -25,6 +25,7 @@ _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})")
 _AS_CSV = "or save the sheet as CSV UTF-8 and import that"
 _END_OF_DIRECTORY = b"PK\x05\x06"
+_WORKBOOK, _WORKBOOK_RELS = "xl/workbook.xml", "xl/_rels/workbook.xml.rels"
 
 
 def _over(found: str, limit: int, unit: str, field: str, fix: str) -> str:
@@ -74,6 +75,11 @@ def xlsx_problem(path: Path, limits: Limits) -> str | None:
             return _over(f"the workbook unpacks to {unzipped:,} bytes", limits.xlsx_unzipped_bytes, "bytes",
                          "xlsx_unzipped_bytes", "A workbook this large is unusual, or built to overload the "
                                                 f"server: split it, {_AS_CSV}.")
+        for name in (_WORKBOOK, _WORKBOOK_RELS):
+            declared = _part_size(book, name)
+            if declared > limits.xlsx_sheet_list_bytes:
+                return _over(f"the workbook's part {name} is {declared:,} bytes", limits.xlsx_sheet_list_bytes,
+                             "bytes", "xlsx_sheet_list_bytes", f"Save it again from Excel, {_AS_CSV}.")
         sheet = _first_sheet(book)
         if sheet is None:
             return None
@@ -99,11 +105,18 @@ def _declared_parts(path: Path) -> int | None:
     return None if total == 0xFFFF else total  # 0xFFFF: a zip64 count; zipfile's sizes then decide
 
 
+def _part_size(book: zipfile.ZipFile, name: str) -> int:
+    try:
+        return book.getinfo(name).file_size
+    except KeyError:
+        return 0
+
+
 def _first_sheet(book: zipfile.ZipFile) -> str | None:
     """The zip path of the workbook's first worksheet (the one the reader imports)."""
     try:
-        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        workbook = ElementTree.fromstring(book.read(_WORKBOOK))
+        rels = ElementTree.fromstring(book.read(_WORKBOOK_RELS))
     except (KeyError, ElementTree.ParseError):
         return None
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PACKAGE_REL}Relationship")
