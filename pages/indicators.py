@@ -34,7 +34,10 @@ values = privacy.result_values(result, safe)
 chart_col, status_col = st.columns([3, 2], gap="medium")
 chart_col.plotly_chart(charts.series_chart(result, values, safe), config=CHART_CONFIG, key="series")
 with status_col:
-    st.markdown(f"#### {format_status(result.status)}")
+    st.markdown(f"#### {charts.verdict_words(result)}")
+    reason = charts.verdict_reason(result, safe)
+    if reason:
+        st.markdown(reason)
     st.markdown(charts.explanation(result, safe))
     st.markdown(charts.markdown_table(charts.status_figures(result, safe), {"Figure": "Figure", "Value": ""}))
 for note in result.notes:

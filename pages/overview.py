@@ -5,12 +5,6 @@ from cpc_monitor.present import charts
 
 from cpc_monitor.app import ui
 
-# The four headline figures (look.md) with their short labels; an id missing from the
-# indicator file (or broken) is skipped.
-HEADLINES = {"prosecution.investigations_opened": "Investigations opened",
-             "protection.child_victims_identified": "Child victims identified",
-             "prosecution.convictions": "Convictions",
-             "protection.referred_within_2_days": "Referred within 2 days"}
 # The scorecard's tables: fixed column widths so the four pillars' tables line up.
 TABLE_STYLE = """<style>
 .st-key-scorecard table { table-layout: fixed; width: 100%; }
@@ -39,20 +33,26 @@ latest_year = table.attrs["latest_year"]
 title = "Where the partnership stands" + (f" — {latest_year}" if latest_year else "")
 years_left = f"{ev.goal_year - latest_year} years to {ev.goal_year}" if latest_year else f"goal {ev.goal_year}"
 ui.page_header(title, ui.EVENT_TABLES, f"{years_left} · {len(ev.results)} indicators")
+goal = ui.indicator_set().goal
+if goal.statement:
+    st.markdown(f"**Goal for {goal.year}:** {goal.statement}")
 
 # Pillars: status in words and shape, score, how many on track.
 pillars = ev.pillars()
 for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pillars.items()):
     members = [r for r in ev.results if r.pillar == pillar]
     on_track = charts.status_counts(members)[charts.STATUS_GROUPS[0][0]]
+    too_few = sum(charts.shown_status(r) == "too_few_cases" for r in members)
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
-                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}",
+                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}"
+                    + (f"  \n{too_few} with too few cases to judge" if too_few else ""),
                     help="Score: the mean of the indicators' Open SDG scores, from −5 to +5.")
 
 # Headline figures: the latest year, with the change against the year before.
-chosen = [(ev.result(i), label) for i, label in HEADLINES.items()
-          if ev.result(i) is not None and ev.result(i).status != "error"]
+# The headlines the indicator file names (look.md: four); one missing or broken is skipped.
+chosen = [(ev.result(h.ref), h.label or ev.result(h.ref).name) for h in ui.indicator_set().headlines
+          if ev.result(h.ref) is not None and ev.result(h.ref).status != "error"]
 for column, (result, label) in zip(st.columns(max(len(chosen), 1)), chosen):
     h = charts.headline(result, values[result.id], safe)
     arrow = "off" if not h.change or h.change.startswith("=") else ("down" if h.change.startswith("−") else "up")

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cpc_monitor.present import charts
+
 from cpc_monitor.evaluation import privacy
 from cpc_monitor.evaluation.engine import evaluate
 from cpc_monitor.present.formatting import format_status, format_value
@@ -103,12 +105,16 @@ def test_overview_is_the_default_page(open_page):
 # ----------------------------------------------------------------------------- overview
 
 
-def test_scorecard_has_one_row_per_indicator_with_the_engine_status(open_page, sample_db):
+def test_scorecard_has_one_row_per_indicator_with_the_engines_verdict(open_page, sample_db):
     ev = engine(sample_db)
     rows = scorecard_rows(open_page())
     assert len(rows) == len(ev.results) == 19
     for r in ev.results:
-        assert rows[r.name]["Status"] == format_status(r.status), r.id
+        status = format_status(r.verdict.code)
+        if r.verdict.missed_milestone:
+            year, target = r.verdict.missed_milestone
+            status += f" · missed the {year} milestone ({format_value(target, r.unit)})"
+        assert rows[r.name]["Status"] == status, r.id
         year, value = r.latest
         assert number(rows[r.name][next(h for h in rows[r.name] if h.startswith("Latest"))]) == \
             format_value(value, r.unit), r.id
@@ -122,7 +128,7 @@ def test_pillars_show_status_in_words_and_counts(open_page, sample_db):
     assert len(tiles) == 4
     for tile, (pillar, rollup) in zip(tiles, ev.pillars().items()):
         members = [r for r in ev.results if r.pillar == pillar]
-        on_track = sum(r.status in ("on_track", "target_achieved") for r in members)
+        on_track = sum(r.verdict.code in ("on_track", "target_achieved") for r in members)
         assert format_status(rollup.status.value) in tile
         assert f"{on_track} of {len(members)} on track" in tile
         assert f"score {rollup.score:+.1f}" in tile
@@ -161,7 +167,7 @@ def test_parish_filter_changes_the_numbers_as_the_database_says(open_page, sampl
     changed = 0
     for r in ev.results:
         assert number(rows[r.name][latest]) == format_value(r.latest[1], r.unit), r.id
-        assert rows[r.name]["Status"] == format_status(r.status), r.id
+        assert rows[r.name]["Status"] == charts.verdict_words(r), r.id
         changed += r.latest != ev_all.result(r.id).latest
     assert changed >= 3, "a parish filter should change several indicators"
     # Funding has no parish column: the page says the filter does not apply there.
@@ -178,7 +184,7 @@ def test_year_range_ends_the_series_where_chosen(open_page, sample_db):
     rows = scorecard_rows(at)
     assert "Latest (2022)" in next(iter(rows.values()))
     for r in ev.results:
-        assert rows[r.name]["Status"] == format_status(r.status), r.id
+        assert rows[r.name]["Status"] == charts.verdict_words(r), r.id
 
 
 def test_filters_persist_across_pages(open_page, sample_db):
@@ -308,7 +314,7 @@ def test_broken_indicator_needs_fixing_and_the_rest_still_work(open_page, broken
     assert len(rows) == 19
     assert rows["Trafficking investigations opened"]["Status"] == "! Needs fixing"
     for r in ev.results:
-        assert rows[r.name]["Status"] == format_status(r.status), r.id
+        assert rows[r.name]["Status"] == charts.verdict_words(r), r.id
 
     at.switch_page("pages/indicators.py").run()
     at.selectbox(key="indicator").set_value("prosecution.investigations_opened").run()

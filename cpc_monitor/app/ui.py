@@ -182,24 +182,6 @@ def _shown_values(path: str, stamp: int, ind_path: str, ind_mtime: int, filters:
     return {r.id: privacy.result_values(r, safe) for r in ev.results}
 
 
-def cached_frames(fn: Callable[..., dict[str, pd.DataFrame]], filters: Filters, *args: Any
-                  ) -> dict[str, pd.DataFrame]:
-    """`fn(con, filters, *args)` run on ONE read-only connection and cached by the database's
-    version stamp, the function's name, the filters and args (which must be hashable).
-
-    `fn` is a module-level function of the package that runs a page's whole batch of
-    queries and returns its frames by name."""
-    path = db_path()
-    return _frames(fn, f"{fn.__module__}.{fn.__qualname__}", str(path), _stamp(path), _key(filters), args)
-
-
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _frames(_fn: Callable, name: str, path: str, stamp: int, filters: tuple, args: tuple
-            ) -> dict[str, pd.DataFrame]:
-    with db.reading(path) as con:
-        return _fn(con, Filters(*filters), *args)
-
-
 def year_span() -> tuple[int | None, int | None]:
     """The first and last year any indicator has a value for, without filters."""
     path, ind_path = db_path(), indicators_path()
@@ -381,21 +363,13 @@ def download_csv(frame: pd.DataFrame, name: str, counts: Sequence[str] = (), wit
                        on_click="ignore")
 
 
-def csv_bytes(frame: pd.DataFrame, limit: int) -> bytes:
-    """A frame from privacy.result_values as CSV: hidden cells read '<min_cell>'."""
-    out = frame.copy()
-    hidden = out["suppressed"].astype(bool)
-    for column in ("value", "numerator", "denominator"):
-        if column in out.columns:
-            out[column] = out[column].astype(object).where(~hidden, f"<{limit}")
-    return exports.csv_bytes(out)
-
-
 def download_result_csv(result: IndicatorResult, key: str | None = None) -> None:
     """One indicator's values as CSV, suppressed by privacy.result_values(result, True)."""
     limit = result.settings.min_cell if result.settings else min_cell()
     frame = privacy.result_values(result, True)
-    st.download_button("Download CSV (suppressed)", csv_bytes(frame, limit),
+    is_count, parts = privacy.result_counts(result.unit, result.counted_kinds)
+    table = exports.result_table(frame, (["value"] if is_count else []) + list(parts), limit)
+    st.download_button("Download CSV (suppressed)", exports.csv_bytes(table),
                        file_name=f"{result.id}.csv", mime="text/csv", key=key or f"download_{result.id}",
                        icon=":material/download:", on_click="ignore")
 
@@ -403,34 +377,54 @@ def download_result_csv(result: IndicatorResult, key: str | None = None) -> None
 # ----------------------------------------------------------------------------- pillar pages
 
 
-def pillar_frames(page: str, filters: Filters, safe: bool, *args: Any
-                  ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], int]:
-    """A pillar page's frames: (shown, suppressed, min_cell). `shown` is what the screen draws
-    (suppressed when `safe`); the suppressed ones serve every download."""
-    from cpc_monitor.evaluation import pillar_data
+def indicator_set():
+    """The indicator file as loaded (cached per file version); stops the page when unusable."""
+    path = indicators_path()
+    try:
+        return _indicator_set(str(path), _mtime(path))
+    except CpcError as exc:
+        st.error(f"The dashboard cannot read the indicator file: {exc}")
+        st.stop()
 
-    limit = min_cell()
-    exact, protected = pillar_data.split(cached_frames(pillar_data.pillar_frames, filters, page, limit, *args))
-    shown = protected if safe else exact
-    if safe and any(f["suppressed"].any() for f in shown.values()):
-        st.caption(f"Presentation-safe numbers: counts below {limit} read \"<{limit}\" and are left out of the charts.")
-    return shown, protected, limit
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _indicator_set(ind_path: str, mtime: int):
+    return load_indicators(ind_path)
+
+
+def figure_values(page: str, filters: Filters, safe: bool) -> list:
+    """The figures the indicator file declares for `page`, evaluated under `filters` and
+    through privacy.suppress_figure (suppressed when `safe`; `safe=True` for downloads)."""
+    path, ind_path = db_path(), indicators_path()
+    try:
+        return _figure_values(str(path), _stamp(path), str(ind_path), _mtime(ind_path), _key(filters), page, safe)
+    except CpcError as exc:
+        st.error(f"The dashboard cannot show this page's figures: {exc}")
+        st.stop()
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _figure_values(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple, page: str, safe: bool
+                   ) -> list:
+    exact = _exact_figures(path, stamp, ind_path, ind_mtime, filters, page)
+    return [privacy.suppress_figure(values, safe) for values in exact]
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _exact_figures(path: str, stamp: int, ind_path: str, ind_mtime: int, filters: tuple, page: str) -> list:
+    from cpc_monitor.evaluation.figures import evaluate_page
+
+    return evaluate_page(path, _indicator_set(ind_path, ind_mtime), page, Filters(*filters))
 
 
 def pillar_status_box(ev: Evaluation, pillars: Sequence[str], safe: bool) -> None:
     """The pillars' indicators with their status in words, in a two-column box."""
-    from cpc_monitor.present import pillar_charts
+    from cpc_monitor.present import charts
 
-    lines = pillar_charts.status_lines(pillar_charts.status_strip(ev, tuple(pillars), safe))
+    lines = charts.status_lines(charts.status_strip(ev, tuple(pillars), safe,
+                                                    {r.id: privacy.result_values(r, safe) for r in ev.results
+                                                     if r.pillar in pillars}))
     with st.container(border=True):
         half = (len(lines) + 1) // 2
         for column, part in zip(st.columns(2, gap="medium"), (lines[:half], lines[half:])):
             column.markdown("  \n".join(part))
-
-
-def chart_download(page: str, name: str, protected: dict[str, pd.DataFrame], limit: int) -> None:
-    """One pillar chart's data as CSV, always suppressed."""
-    from cpc_monitor.evaluation import pillar_data
-
-    download_csv(pillar_data.download_table(name, protected[name], limit), f"cpc-{page}-{name}",
-                 key=f"{page}_{name}_csv")

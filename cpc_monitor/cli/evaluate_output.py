@@ -35,6 +35,7 @@ def result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) 
         out["values"] = []
         return out
     frame = privacy.result_values(result, suppress)
+    out["min_cell"] = privacy.min_cell_of(result)
     dim = by if by and not frame.empty and (frame["dim"] == by).any() else ""
     if by and not dim:
         out["note"] = f"'{by}' is not a column of this indicator's table; totals are shown."
@@ -50,18 +51,23 @@ def result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) 
             item["suppressed"] = True
         values.append(item)
     out["values"] = values
-    a = result.assessment
+    a = privacy.shown_assessment(result, suppress)  # with suppression: derived figures hidden with their value
     if a is not None:
-        hide = suppress and result.unit in privacy.COUNT_UNITS
-        min_cell = result.settings.min_cell if result.settings else 5
         out["assessment"] = {
             "base_year": a.base_year, "current_year": a.current_year,
-            "base_value": None if hide and privacy.is_small(a.base_value, min_cell) else a.base_value,
-            "current_value": None if hide and privacy.is_small(a.current_value, min_cell) else a.current_value,
+            "base_value": a.base_value, "current_value": a.current_value,
             "target": a.target, "target_year": a.target_year, "ratio": _number(a.ratio),
             "projected": _number(a.projected), "status_to_date": _number(a.status_to_date),
             "score": _number(a.score), "method": a.method_used, "note": a.note}
         out["milestones"] = [{"year": m.year, "target": m.target, "met": m.met} for m in result.milestones]
+    v = result.verdict
+    if v is not None:  # the status shown on screen, with its evidence (status stays the method's)
+        hide = suppress and v.cases is not None and privacy.is_small(v.cases, privacy.min_cell_of(result))
+        out["verdict"] = {"status": v.code, "reason": v.reason if not hide else v.reason.split(" rests on")[0]
+                          + " rests on too few cases", "cases": None if hide else v.cases, "min_events": v.minimum,
+                          "missed_milestone": list(v.missed_milestone) if v.missed_milestone else None,
+                          "projected": _number(v.projected) if a is not None and a.projected is not None else None,
+                          "bound": v.bound, "bound_year": v.bound_year}
     if result.measured_baseline is not None:
         out["measured_baseline"] = _number(result.measured_baseline)
     if result.notes:
@@ -77,7 +83,7 @@ def print_csv(rows: list[dict], by: str | None) -> None:
                    "year": v.get("year")}
             if by:
                 rec[by] = v.get(by)
-            rec["value"] = "<min_cell" if v.get("suppressed") else v.get("value")
+            rec["value"] = f"<{r['min_cell']}" if v.get("suppressed") else v.get("value")
             rec["numerator"] = v.get("numerator")
             rec["denominator"] = v.get("denominator")
             records.append(rec)
@@ -91,6 +97,9 @@ def print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None)
         print(f"{r['id']}  [{r['pillar']}, {r['unit']}, {r['direction']}]")
         print(f"  {r['name']}")
         print(f"  status: {format_status(r['status'])}")
+        verdict = r.get("verdict") or {}
+        if verdict.get("status") not in (None, r["status"]):
+            print(f"  shown as: {format_status(verdict['status'])} ({verdict.get('reason')})")
         if r["status"] == engine.ERROR:
             for e in r["errors"]:
                 print(f"    {e}")
@@ -107,11 +116,11 @@ def print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None)
             groups.setdefault(v.get(by, "") if by else "", []).append(v)
         for group, values in groups.items():
             label = f"  {group}: " if group else "  "
-            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'))}" for v in values))
+            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'), r.get('min_cell'))}" for v in values))
         for note in r.get("notes", []) + ([r["note"]] if r.get("note") else []):
             print(f"  note: {note}")
         print()
 
 
-def _fmt(value, unit: str, suppressed: bool = False) -> str:
-    return format_value(value, unit, suppressed=bool(suppressed))
+def _fmt(value, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:
+    return format_value(value, unit, suppressed=bool(suppressed), min_cell=min_cell)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cpc_monitor.store import codes
 
 from cpc_monitor.definitions import yamlfile
+from cpc_monitor.definitions.figures import Dimension, Figure, SeriesRef, Unit, _series_list
 from cpc_monitor.errors import IndicatorFileError
 
 Severity = Literal["error", "warning"]
-Unit = Literal["count", "percent", "per_100k", "days", "usd", "months"]
 Direction = Literal["increase", "decrease", "monitor"]
-Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max"]
+Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max", "p25", "p75"]
 Method = Literal["opensdg", "linear"]
 Pillar = Literal["prosecution", "protection", "prevention", "partnership"]
 assert typing.get_args(Pillar) == codes.PILLARS  # the pillar codes are one list everywhere
@@ -109,6 +109,9 @@ class Defaults(_Strict):
     target_year: Year = 2030
     method: Method = "opensdg"
     min_cell: Annotated[int, Field(ge=1, le=1000)] = 5
+    # The fewest records (cases, children, sessions) a status may rest on; below it the
+    # indicator reads "too few cases to judge" and stays out of the pillar score.
+    min_events: Annotated[int, Field(ge=1, le=100000)] = 10
 
 
 class Indicator(_Strict):
@@ -120,7 +123,7 @@ class Indicator(_Strict):
     description: str | None = None
     unit: Unit
     direction: Direction
-    measure: Measure | None = None
+    measure: Measure | None = None  # or the name of a measure under `measures:` (resolved on loading)
     numerator: Measure | None = None
     denominator: Measure | None = None
     factor: Annotated[float, Field(gt=0)] = 1
@@ -134,6 +137,9 @@ class Indicator(_Strict):
     target_year: Year | None = None
     method: Method | None = None
     min_cell: Annotated[int, Field(ge=1, le=1000)] | None = None
+    min_events: Annotated[int, Field(ge=1, le=100000)] | None = None
+    # The most the value can be (an envelope of money): a projection never passes it.
+    max: float | None = None
 
     _lists = field_validator("disaggregations", "sdg", mode="before")(_as_list)
 
@@ -160,14 +166,29 @@ class Indicator(_Strict):
         return {"numerator": self.numerator, "denominator": self.denominator}  # type: ignore[dict-item]
 
 
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
 class IndicatorFile(_Strict):
-    """The top level of indicators.yaml; indicators are checked one by one (below)."""
+    """The top level of indicators.yaml; indicators and figures are checked one by one (below)."""
 
     version: Literal[1] = 1
     goal: Goal = Goal()
     defaults: Defaults = Defaults()
-    segments: dict[Annotated[str, Field(pattern=NAME_PATTERN)], str] = {}
+    segments: dict[Name, str] = {}
+    # Named measures: an indicator (`measure: <name>`) or a figure may refer to one by name.
+    measures: dict[Name, Measure] = {}
+    # Derived dimensions (bands, mappings) any measure over the right columns can break down by.
+    dimensions: dict[Name, Dimension] = {}
+    # How codes read on screen, per column or dimension: {partner: {iom: IOM, ...}}.
+    labels: dict[Name, dict[str, str]] = {}
+    # Per page, in order, the figures it shows.
+    figures: dict[Name, list[Any]] = {}
+    # The overview's headline figures: indicator ids, with the short label each goes by.
+    headlines: list[SeriesRef] = []
     indicators: list[Any]
+
+    _headlines = field_validator("headlines", mode="before")(_series_list)
 
 
 @dataclass
@@ -178,6 +199,7 @@ class Settings:
     target_year: int
     method: str
     min_cell: int
+    min_events: int = 10
 
 
 @dataclass
@@ -195,15 +217,30 @@ class IndicatorSet:
     # Indicators whose structure is broken, by id (or "#n"), with their errors: shown as
     # "needs fixing" while the rest still work.
     broken: dict[str, tuple[str, str, list[Issue]]]
+    measures: dict[str, Measure] = field(default_factory=dict)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # page -> its figures that passed the checks, in order (a broken one is left out, with its issue)
+    figures: dict[str, list[Figure]] = field(default_factory=dict)
+    headlines: list[SeriesRef] = field(default_factory=list)
 
     def settings(self, ind: Indicator) -> Settings:
         d = self.defaults
         return Settings(ind.base_year or d.base_year, ind.target_year or d.target_year,
-                        ind.method or d.method, ind.min_cell or d.min_cell)
+                        ind.method or d.method, ind.min_cell or d.min_cell, ind.min_events or d.min_events)
 
     def line(self, indicator_id: str, *path: str | int) -> int:
         """The line of `path` inside the indicator `indicator_id`."""
         return self.lines.line_of(("indicators", self.index.get(indicator_id, 0), *path))
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+    def figure_line(self, page: str, figure_id: str, *path: str | int) -> int:
+        """The line of `path` inside the figure `figure_id` of `page`."""
+        raw = self.lines.data.get("figures", {}).get(page, []) if isinstance(self.lines.data, dict) else []
+        position = next((i for i, f in enumerate(raw) if isinstance(f, dict) and f.get("id") == figure_id), 0)
+        return self.lines.line_of(("figures", page, position, *path))
 
     @property
     def errors(self) -> list[Issue]:
@@ -274,7 +311,8 @@ def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:
         ind_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         if ind_id:
             index[ind_id] = position
-        found = _check_indicator(raw, position, header, loaded, name, ind_id)
+        raw, named = _named_measures(raw, header, position, loaded, name, ind_id)
+        found = named + _check_indicator(raw, position, header, loaded, name, ind_id)
         issues += found
         if any(i.severity == "error" for i in found):
             key = ind_id or f"#{position + 1}"
@@ -283,8 +321,18 @@ def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:
             broken[key] = (label, pillar, found)
         else:
             indicators.append(Indicator.model_validate(raw))
+    figures, found = _check_figures(header, indicators, broken, loaded, name)
+    issues += found
+    ids = {i.id for i in indicators} | set(broken)
+    for position, headline in enumerate(header.headlines):
+        if headline.ref not in ids:
+            close = difflib.get_close_matches(headline.ref, sorted(ids), n=1, cutoff=0.6)
+            issues.append(Issue("warning", name, loaded.line_of(("headlines", position)), None,
+                                f"the headline '{headline.ref}' names no indicator, so the overview leaves it out."
+                                + (f" Did you mean '{close[0]}'?" if close else "")))
     return IndicatorSet(name, header.goal, header.defaults, dict(header.segments), indicators,
-                        issues, loaded, index, broken)
+                        issues, loaded, index, broken, dict(header.measures), dict(header.dimensions),
+                        {k: dict(v) for k, v in header.labels.items()}, figures, list(header.headlines))
 
 
 def _kind(value: Any) -> str:
@@ -307,6 +355,133 @@ def _duplicate_ids(raw: list[Any], loaded: yamlfile.LoadedYaml, name: str) -> li
         else:
             seen[ind_id] = line
     return out
+
+
+_MEASURE_ROLES = ("measure", "numerator", "denominator")
+
+
+def _named_measures(raw: Any, header: IndicatorFile, position: int, loaded: yamlfile.LoadedYaml, name: str,
+                    ind_id: str | None) -> tuple[Any, list[Issue]]:
+    """`raw` with each `measure: <name>` (or numerator, denominator) replaced by the named
+    measure from `measures:`; an unknown name is an error on its line."""
+    if not isinstance(raw, dict):
+        return raw, []
+    out, issues = dict(raw), []
+    for role in _MEASURE_ROLES:
+        ref = raw.get(role)
+        if not isinstance(ref, str):
+            continue
+        if ref in header.measures:
+            out[role] = header.measures[ref].model_dump(exclude_defaults=True)
+        else:
+            known = list(header.measures)
+            close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else (
+                f" Known: {', '.join(known)}." if known else " There is no `measures:` section in this file.")
+            issues.append(Issue("error", name, loaded.line_of(("indicators", position, role)), ind_id,
+                                f"`{role}: {ref}` names no measure under `measures:`.{hint} Name one of "
+                                f"them, or write the measure here as {{table: ..., agg: ..., date: ...}}."))
+            out.pop(role)
+    return out, issues
+
+
+def _check_figures(header: IndicatorFile, indicators: list[Indicator], broken: dict, loaded: yamlfile.LoadedYaml,
+                   name: str) -> tuple[dict[str, list[Figure]], list[Issue]]:
+    """Each page's figures: their structure, then what they refer to (indicators, measures,
+    dimensions). A broken figure is left out with its messages; the page draws the rest."""
+    by_id = {i.id: i for i in indicators}
+    out: dict[str, list[Figure]] = {}
+    issues: list[Issue] = []
+    for page, raws in header.figures.items():
+        out[page] = []
+        seen: set[str] = set()
+        for position, raw in enumerate(raws if isinstance(raws, list) else []):
+            base = ("figures", page, position)
+            fig_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            where = f"figure {page}/{fig_id or '#' + str(position + 1)}"
+            if not isinstance(raw, dict):
+                issues.append(Issue("error", name, loaded.line_of(base), None,
+                                    f"{where}: each figure must be a mapping (id:, title:, kind:, series: ...)."))
+                continue
+            try:
+                figure = Figure.model_validate(raw)
+            except ValidationError as exc:
+                for issue in _issues_from(exc, Figure, base, loaded, name, None):
+                    issues.append(Issue("error", issue.file, issue.line, None,
+                                        f"{where}: {issue.message.replace('this indicator', 'this figure')}"))
+                continue
+            found = _figure_references(figure, header, by_id, broken, base, loaded, name, where)
+            if figure.id in seen:
+                found.append(Issue("error", name, loaded.line_of(base + ("id",)), None,
+                                   f"{where}: the id '{figure.id}' is used twice on this page; give each figure "
+                                   "its own id."))
+            seen.add(figure.id)
+            issues += found
+            if not found:
+                out[page].append(figure)
+    return out, issues
+
+
+def _figure_references(figure: Figure, header: IndicatorFile, by_id: dict[str, Indicator], broken: dict,
+                       base: tuple, loaded: yamlfile.LoadedYaml, name: str, where: str) -> list[Issue]:
+    """Every series and reference of `figure` names an indicator or a measure that exists
+    and fits the figure's kind and grain."""
+    issues = []
+    known = list(by_id) + list(header.measures)
+    for i, series in enumerate(figure.series):
+        line = loaded.line_of(base + ("series", i))
+        if series.ref in broken:
+            issues.append(Issue("error", name, line, None, f"{where}: the indicator '{series.ref}' it shows needs "
+                                                           "fixing first (see its own messages)."))
+            continue
+        measures = _series_measures(series.ref, header, by_id)
+        if measures is None:
+            close = difflib.get_close_matches(series.ref, known, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: '{series.ref}' is neither an indicator id nor a name under "
+                                f"`measures:`.{hint}"))
+            continue
+        if figure.grain == "period" and any(m.agg not in ADDITIVE_AGGS for m in measures):
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: `grain: period` adds the years up, which only counts and sums allow; "
+                                f"'{series.ref}' uses {', '.join(sorted({m.agg for m in measures}))}. Use "
+                                "`grain: year`, or a measure with agg count or sum."))
+        if figure.grain in ("quarter", "month") and any(m.date is None for m in measures):
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: `grain: {figure.grain}` needs a measure with a `date:` column; "
+                                f"'{series.ref}' is kept by year only. Use `grain: year`."))
+        if figure.grain in ("quarter", "month") and len(measures) > 1:
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: a ratio ('{series.ref}') is shown by year or over the whole period; "
+                                f"use `grain: year` or `grain: period` instead of `grain: {figure.grain}`."))
+        if figure.kind == "box" and (len(measures) != 1 or measures[0].expr is None):
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: a box shows the spread of a value, so its series must be one measure "
+                                f"with `expr:` (such as a median); '{series.ref}' is not."))
+    if figure.reference is not None:
+        line = loaded.line_of(base + ("reference",))
+        target = by_id.get(figure.reference)
+        if target is None:
+            close = difflib.get_close_matches(figure.reference, list(by_id), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: `reference: {figure.reference}` names no indicator; a reference line "
+                                f"is an indicator's targets.{hint}"))
+        elif not target.targets:
+            issues.append(Issue("error", name, line, None,
+                                f"{where}: the indicator '{figure.reference}' has no targets to draw; give it "
+                                "`targets:` or remove `reference:`."))
+    return issues
+
+
+def _series_measures(ref: str, header: IndicatorFile, by_id: dict[str, Indicator]) -> list[Measure] | None:
+    """The measures behind a series reference (one, or a ratio's two), or None if unknown."""
+    if ref in by_id:
+        return list(by_id[ref].parts.values())
+    if ref in header.measures:
+        return [header.measures[ref]]
+    return None
 
 
 def _check_indicator(raw: Any, position: int, header: IndicatorFile, loaded: yamlfile.LoadedYaml,
@@ -489,6 +664,14 @@ def json_schema() -> dict:
         {k: v for k, v in Indicator.model_json_schema(ref_template="#/$defs/{model}").get("$defs", {}).items()})
     schema["$defs"]["Indicator"] = {k: v for k, v in Indicator.model_json_schema(
         ref_template="#/$defs/{model}").items() if k != "$defs"}
+    for role in _MEASURE_ROLES:  # a measure may be written out, or named (`measure: victims_identified`)
+        schema["$defs"]["Indicator"]["properties"][role] = {
+            "anyOf": [{"$ref": "#/$defs/Measure"}, {"type": "string", "pattern": NAME_PATTERN}, {"type": "null"}]}
+    figure = Figure.model_json_schema(ref_template="#/$defs/{model}")
+    schema["$defs"].update(figure.pop("$defs", {}))
+    schema["$defs"]["Figure"] = figure
+    schema["properties"]["figures"] = {"type": "object", "additionalProperties": {
+        "type": "array", "items": {"$ref": "#/$defs/Figure"}}}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "CPC Monitor indicators.yaml"
     return schema

@@ -14,10 +14,11 @@ import pandas as pd
 
 from cpc_monitor.store import db
 
-from cpc_monitor.evaluation import progress
+from cpc_monitor.evaluation import progress, verdicts
 from cpc_monitor.errors import DatabaseUnusable
-from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Settings
+from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings
 from cpc_monitor.store.schema import SCHEMA_VERSION
+from cpc_monitor.evaluation.ratios import combine, scale
 from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
@@ -48,6 +49,7 @@ class IndicatorResult:
     notes: list[str] = field(default_factory=list)
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
+    verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
 
     @property
     def totals(self) -> pd.DataFrame:
@@ -107,8 +109,10 @@ class Evaluation:
         """Each pillar's roll-up of its evaluated indicators."""
         out = {}
         for pillar in ("prosecution", "protection", "prevention", "partnership"):
+            # Too few cases, or a subset: shown, but not counted in the pillar's judgement.
             out[pillar] = progress.pillar_rollup(
-                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None])
+                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None
+                 and (r.verdict is None or r.verdict.code in progress.STATUSES)])
         return out
 
 
@@ -154,12 +158,14 @@ def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date |
 
 def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
     """Problems of each indicator against the database: tables, columns, SQL."""
+    from cpc_monitor.evaluation.figures import check_figures  # figures builds on this module
+
     tables = db.table_columns(con)
     out = []
     for ind in iset.indicators:
         _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
         out += issues
-    return out
+    return out + check_figures(con, iset, tables)
 
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
@@ -172,7 +178,8 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
     for role, measure in ind.parts.items():
         path = (role,) if ind.is_ratio else ("measure",)
         try:
-            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch)
+            compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
+                                             iset.dimensions)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
     notes = []
@@ -214,60 +221,51 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
                                f"this indicator could not be computed: {message}")]
         return result
-    values = _combine(parts, ind.factor) if ind.is_ratio else _scale(parts["measure"].frame, ind.factor)
+    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
     if filters.year_from is not None:
         values = values[values["year"] >= filters.year_from]
     if filters.year_to is not None:
         values = values[values["year"] <= filters.year_to]
     result.values = values.reset_index(drop=True)
     _assess(result, ind, settings)
+    try:
+        cases = _cases_behind(con, iset, ind, result, tables, filters, batch)
+    except (MeasureProblem, db.SqlError):
+        cases = None
+    subset = any(result.filters_applied.values())
+    result.verdict = verdicts.judge(result.status, result.assessment, result.milestones, cases,
+                                    settings.min_events, subset, ind.unit, ind.max)
     return result
 
 
-def _scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
-    out = frame.copy()
-    if factor != 1:
-        out["value"] = out["value"] * factor
-    return out
-
-
-def _combine(parts: dict, factor: float) -> pd.DataFrame:
-    """numerator / denominator x factor, per year and group, over the years both cover."""
-    num, den = parts["numerator"], parts["denominator"]
-    if None in (num.first_year, num.last_year, den.first_year, den.last_year):
-        frame = num.frame.iloc[0:0].assign(numerator=[], denominator=[])
-        return frame
-    first, last = max(num.first_year, den.first_year), min(num.last_year, den.last_year)
-    if (num.frame["dim"] == "").all():
-        return _combine_totals(num.frame, den.frame, first, last, factor)
-    n = num.frame[(num.frame["year"] >= first) & (num.frame["year"] <= last)].rename(columns={"value": "numerator"})
-    d = den.frame.rename(columns={"value": "denominator"})
-    den_dims = set(d["dim"].unique())
-    matched = n[n["dim"].isin(den_dims)].merge(d, on=["year", "dim", "group"], how="left")
-    totals = d[d["dim"] == ""][["year", "denominator"]]
-    unmatched = n[~n["dim"].isin(den_dims)].merge(totals, on="year", how="left")
-    out = pd.concat([matched, unmatched], ignore_index=True)
-    out["value"] = _ratio(out["numerator"], out["denominator"], factor)
-    return out[["year", "dim", "group", "value", "numerator", "denominator"]].sort_values(
-        ["dim", "year", "group"]).reset_index(drop=True)
-
-
-def _combine_totals(num: pd.DataFrame, den: pd.DataFrame, first: int, last: int, factor: float) -> pd.DataFrame:
-    """_combine for yearly totals only (what every scorecard needs): no merges."""
-    years = list(range(first, last + 1))
-    numerators = dict(zip(num["year"].tolist(), num["value"].tolist()))
-    den_totals = den[den["dim"] == ""]
-    denominators = dict(zip(den_totals["year"].tolist(), den_totals["value"].tolist()))
-    n = pd.Series([numerators.get(y) for y in years], dtype="float64")
-    d = pd.Series([denominators.get(y) for y in years], dtype="float64")
-    return pd.DataFrame({"year": pd.Series(years, dtype="int64"), "dim": "", "group": "",
-                         "value": _ratio(n, d, factor), "numerator": n, "denominator": d})
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series, factor: float) -> pd.Series:
-    """numerator / denominator x factor; no value where the denominator is 0.
-    Rounded so that equal sums (6.7m of 6.7m) give exactly 100, not 99.99999999."""
-    return (numerator / denominator.where(denominator != 0) * factor).round(9)
+def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResult, tables, filters: Filters,
+                  batch: dict) -> float | None:
+    """How many records stand behind the latest value: the value of a count; a ratio's
+    denominator (its numerator when only that counts records, as for a rate per 100,000);
+    the records a median or average is taken over. None for money and other amounts."""
+    a = result.assessment
+    if a is None or a.current_year is None:
+        return None
+    latest = result.totals[result.totals["year"] == a.current_year]
+    if latest.empty:
+        return None
+    counting = ("count", "count_distinct")
+    if ind.is_ratio:
+        for role in ("denominator", "numerator"):
+            if ind.parts[role].agg in counting:
+                value = latest[role].iloc[0]
+                return None if value != value else float(value)
+        return None
+    measure = ind.parts["measure"]
+    if measure.agg in counting or (measure.agg == "sum" and ind.unit == "count"):
+        return float(latest["value"].iloc[0])
+    if measure.agg in ("sum",) or measure.cumulative:
+        return None  # an amount (money): not a count of records
+    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where)
+    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions)
+    frame = run(con, compiled, batch).frame
+    row = frame[frame["year"] == a.current_year]
+    return float(row["value"].iloc[0]) if not row.empty else None
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cpc_monitor.store import db
+from cpc_monitor.definitions.figures import Dimension
 from cpc_monitor.definitions.indicators import Measure
 
 # The derived dimensions the engine provides (indicators-yaml.md).
@@ -32,7 +33,11 @@ _COMMANDS = re.compile(r"\b(attach|detach|install|load|copy|export|import|insert
                        r"alter|pragma|set|reset|call|checkpoint|vacuum|truncate|use)\b", re.IGNORECASE)
 # Agg keyword -> SQL template over the expression.
 _AGG_SQL = {"count": "count({})", "count_distinct": "count(DISTINCT {})", "sum": "sum({})", "avg": "avg({})",
-            "median": "median({})", "min": "min({})", "max": "max({})"}
+            "median": "median({})", "min": "min({})", "max": "max({})",
+            "p25": "quantile_cont({}, 0.25)", "p75": "quantile_cont({}, 0.75)"}
+# Periods finer than a year: the SQL of a row's period label over its date column.
+PERIOD_SQL = {"quarter": "CAST(year({0}) AS TEXT) || '-Q' || CAST(quarter({0}) AS TEXT)",
+              "month": "strftime({0}, '%Y-%m')"}
 # Aggregates that give 0, not "no value", over no rows.
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 
@@ -92,29 +97,56 @@ def _remembered(key: tuple, check):
 # --------------------------------------------------------------------- sources and columns
 
 
-def source_columns(table: str, tables: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The columns a measure over `table` may use: its own plus the derived ones."""
+def source_columns(table: str, tables: dict[str, tuple[str, ...]], declared: tuple[str, ...] = ()
+                   ) -> tuple[str, ...]:
+    """The columns a measure over `table` may use: its own, the derived ones, and the
+    file's declared dimensions that fit this table (`declared`)."""
     cols = tables[table]
     derived = ("age_group",) if "age" in cols else ()
     if table == "cfs_sessions" and "parish" not in cols:
         derived += ("parish",)
-    return cols + derived
+    return cols + tuple(d for d in derived if d not in declared) + declared
 
 
-def source_sql(table: str, tables: dict[str, tuple[str, ...]]) -> str:
-    """A SELECT over `table` with the derived columns and the engine's own exclusions."""
+def source_sql(table: str, tables: dict[str, tuple[str, ...]], declared: dict[str, str] | None = None) -> str:
+    """A SELECT over `table` with the derived columns, the declared dimensions given
+    (name -> SQL) and the engine's own exclusions."""
     cols = tables[table]
+    declared = declared or {}
     select = [f"{table}.*"]
     joins = ""
     where = ""
-    if "age" in cols:
+    if "age" in cols and "age_group" not in declared:
         select.append(f"{AGE_GROUP_SQL} AS age_group")
     if table == "cfs_sessions" and "parish" not in cols:
         select.append("cfs_space.parish AS parish")
         joins = " LEFT JOIN child_friendly_spaces AS cfs_space ON cfs_space.space_id = cfs_sessions.space_id"
     if table == "victims" and "duplicate_decisions" in tables:
         where = f" WHERE {DUPLICATE_EXCLUSION}"
-    return f"SELECT {', '.join(select)} FROM {table}{joins}{where}"
+    inner = f"SELECT {', '.join(select)} FROM {table}{joins}{where}"
+    if not declared:
+        return inner
+    # Declared dimensions may use the derived columns too (a band over age_group's source ...).
+    return f"SELECT base.*{''.join(f', ({sql}) AS {name}' for name, sql in declared.items())} FROM ({inner}) AS base"
+
+
+def declared_dimensions(con: db.Connection, table: str, tables: dict[str, tuple[str, ...]],
+                        dimensions: dict[str, Dimension], wanted: tuple[str, ...]) -> dict[str, str]:
+    """The declared dimensions among `wanted` whose expression fits `table`'s columns, as
+    name -> SQL. One that does not fit is simply not a column of this table."""
+    out = {}
+    allowed = source_columns(table, tables)
+    for name in wanted:
+        dimension = dimensions.get(name)
+        if dimension is None:
+            continue
+        try:
+            _remembered(("fragment", dimension.expr, table, allowed),
+                        lambda: check_fragment(con, dimension.expr, table, allowed))
+        except MeasureProblem:
+            continue
+        out[name] = dimension.sql()
+    return out
 
 
 def unknown_name(kind: str, name: str, known: tuple[str, ...] | list[str]) -> str:
@@ -240,24 +272,32 @@ class Compiled:
     missing_dims: tuple[str, ...]  # asked for but not columns of this table
     filters_applied: tuple[str, ...] = field(default=())
     totals_sql: str = ""  # year, value only: a lighter query when there are no breakdowns
+    grain: str = "year"  # year, or quarter / month (then the frame also has a `period` column)
 
 
 def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, str],
                     tables: dict[str, tuple[str, ...]], dims: tuple[str, ...] = (),
-                    filters: Filters = Filters(), batch: dict | None = None) -> Compiled:
+                    filters: Filters = Filters(), batch: dict | None = None,
+                    dimensions: dict[str, Dimension] | None = None, grain: str = "year") -> Compiled:
     """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run.
 
     `batch`: a dict shared by the measures of one evaluation (one connection), so that what
-    they have in common (a table's column types) is read once."""
+    they have in common (a table's column types) is read once. `dimensions`: the file's
+    declared dimensions; `grain`: year, quarter or month."""
     if measure.table not in tables:
         known = tuple(t for t in tables if not t.startswith(("schema_", "import_", "duplicate_")))
         raise MeasureProblem(unknown_name("table", measure.table, known), ("table",))
-    allowed = source_columns(measure.table, tables)
+    if grain != "year" and measure.date is None:
+        raise MeasureProblem(f"a {grain}ly figure needs a measure with a `date:` column; this one is kept by "
+                             "year only.", ("year",))
+    wanted = tuple(dims) + (("age_group",) if filters.age_group else ())
+    declared = declared_dimensions(con, measure.table, tables, dimensions or {}, wanted)
+    allowed = source_columns(measure.table, tables, tuple(declared))
     time_key = "date" if measure.date else "year"
     if measure.time_column not in allowed:
         raise MeasureProblem(unknown_name(f"column in '{measure.table}' called", measure.time_column, allowed),
                              (time_key,))
-    src = source_sql(measure.table, tables)
+    src = source_sql(measure.table, tables, declared)
     batch = batch if batch is not None else {}
     if ("columns", src) not in batch:
         batch[("columns", src)] = _columns_key(con, src)
@@ -269,6 +309,8 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     if measure.year and kind not in ("INTEGER", "BIGINT", "SMALLINT", "HUGEINT", "UINTEGER", "USMALLINT"):
         raise MeasureProblem(f"`year: {measure.year}` is not a column of whole years ({kind.lower()}).", (time_key,))
     year_sql = f"CAST(year({measure.date}) AS INTEGER)" if measure.date else f"CAST({measure.year} AS INTEGER)"
+    if grain != "year":
+        year_sql = PERIOD_SQL[grain].format(measure.date)
 
     if measure.expr is not None:
         _checked(con, measure.expr, measure.table, allowed, ("expr",))
@@ -292,32 +334,38 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
 
     have = tuple(d for d in dims if d in allowed)
     missing = tuple(d for d in dims if d not in allowed)
-    sql = _filled_query(measure, src, year_sql, conditions, have)
-    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have)
-    range_sql = (f"WITH src AS ({src}) SELECT min({year_sql}), max({year_sql}) FROM src")
+    sub_year = grain != "year"
+    sql = _filled_query(measure, src, year_sql, conditions, have, sub_year)
+    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year)
+    range_of = measure.date if sub_year else year_sql
+    range_sql = (f"WITH src AS ({src}) SELECT min({range_of}), max({range_of}) FROM src")
     # Filters only add bound conditions on known text columns: check the query without them once.
-    _remembered(("query", unfiltered, columns), lambda: _describe_query(con, unfiltered))
+    probe = [["2000-01"]] if sub_year else [0, 0]
+    _remembered(("query", unfiltered, columns), lambda: _describe_query(con, unfiltered, probe))
     totals_sql = (f"WITH src AS ({src}) SELECT {year_sql} AS year, "
                   f"CAST({_AGG_SQL[measure.agg].format('*' if measure.expr is None else f'({measure.expr})')} AS DOUBLE) "
                   f"FROM src WHERE {' AND '.join(conditions)} GROUP BY ALL")
-    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql)
+    return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql,
+                    grain)
 
 
-def _describe_query(con, sql: str) -> None:
+def _describe_query(con, sql: str, probe: list) -> None:
     """Bind the whole compiled query once (aggregates misused, types that do not fit ...)."""
     try:
-        con.execute(f"DESCRIBE {sql}", [0, 0])
+        con.execute(f"DESCRIBE {sql}", probe)
     except db.SqlError as exc:
         raise MeasureProblem(f"this measure cannot be computed: {_first_line(exc)}. "
                              "Check that `agg` fits `expr` (e.g. sum needs numbers).", ("expr",)) from exc
 
 
-def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[str], dims: tuple[str, ...]) -> str:
+def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[str], dims: tuple[str, ...],
+                  sub_year: bool = False) -> str:
     """One query for the totals and every breakdown, with every year of the range filled in.
 
     GROUPING SETS computes all breakdowns in one scan; the grid (years x groups seen) gives
     empty years 0 for counts and sums (null otherwise); running totals are a window sum.
-    The two last parameters are the first and last year of the table."""
+    The two last parameters are the first and last year of the table; for a finer grain
+    (`sub_year`) the one last parameter is the list of period labels, and `year` holds them."""
     expr = "*" if measure.expr is None else f"({measure.expr})"
     agg = _AGG_SQL[measure.agg].format(expr)
     sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims])
@@ -340,8 +388,9 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
         f"FROM src WHERE {' AND '.join(conditions)} GROUP BY GROUPING SETS ({sets})), "
         f"long AS (SELECT cpc_year AS year, {dim_case} AS dim, {order_case} AS dim_order, {group_case} AS grp, "
         f"CAST({merge}(value) AS DOUBLE) AS value FROM agg GROUP BY ALL), "
-        "years AS (SELECT CAST(range AS INTEGER) AS year FROM range(CAST(? AS INTEGER), CAST(? AS INTEGER) + 1)), "
-        "groups AS (SELECT DISTINCT dim, dim_order, grp FROM long UNION SELECT '', 0, ''), "
+        + ("years AS (SELECT unnest(?::TEXT[]) AS year), " if sub_year else
+           "years AS (SELECT CAST(range AS INTEGER) AS year FROM range(CAST(? AS INTEGER), CAST(? AS INTEGER) + 1)), ")
+        + "groups AS (SELECT DISTINCT dim, dim_order, grp FROM long UNION SELECT '', 0, ''), "
         "grid AS (SELECT year, dim, dim_order, grp FROM years CROSS JOIN groups) "
         f"SELECT g.year, g.dim, g.grp AS \"group\", CAST({value} AS DOUBLE) AS value "
         "FROM grid g LEFT JOIN long l ON l.year = g.year AND l.dim = g.dim AND l.grp = g.grp "
@@ -396,11 +445,26 @@ def run(con: db.Connection, compiled: Compiled, ranges: dict[str, tuple] | None 
     first, last = ranges[compiled.range_sql]
     if first is None or last is None:
         return MeasureValues(_empty(), None, None)
+    if compiled.grain != "year":
+        labels = period_labels(first, last, compiled.grain)
+        frame = con.execute(compiled.sql, compiled.params + [labels]).df()
+        frame.insert(1, "period", frame.pop("year").astype("str"))
+        frame.insert(0, "year", frame["period"].str[:4].astype("int64"))
+        return MeasureValues(frame, int(first.year), int(last.year))
     if not compiled.dims:
         return MeasureValues(_totals(con, compiled, int(first), int(last)), int(first), int(last))
     frame = con.execute(compiled.sql, compiled.params + [first, last]).df()
     frame["year"] = frame["year"].astype("int64")
     return MeasureValues(frame, int(first), int(last))
+
+
+def period_labels(first, last, grain: str) -> list[str]:
+    """Every quarter ('2024-Q1') or month ('2024-01') from the date `first` to `last`."""
+    freq = "Q" if grain == "quarter" else "M"
+    periods = pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq=freq)
+    if grain == "quarter":
+        return [f"{p.year}-Q{p.quarter}" for p in periods]
+    return [p.strftime("%Y-%m") for p in periods]
 
 
 def _totals(con: db.Connection, compiled: Compiled, first: int, last: int) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from cpc_monitor.evaluation import progress
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
 from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
-from cpc_monitor.evaluation.privacy import is_small, result_counts
+from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, shown_assessment
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000")
@@ -33,7 +33,8 @@ STATUS_GROUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("● On track or achieved", ("target_achieved", "on_track"), "#009E73", ""),
     ("◐ Acceleration needed", ("acceleration_needed",), "#E69F00", "/"),
     ("○ Off track", ("limited_progress", "deterioration"), "#D55E00", "x"),
-    ("· No judgement", ("monitoring", "insufficient_data", ERROR), "#AEB7C2", "."),
+    ("· No judgement", ("monitoring", "insufficient_data", "too_few_cases", "not_judged_subset", ERROR), "#AEB7C2",
+     "."),
 )
 PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "prevention": "Prevention",
                 "partnership": "Partnership"}
@@ -117,7 +118,7 @@ def shown_value(result: IndicatorResult, value: float | None, safe: bool) -> str
 def cell(result: IndicatorResult, value: float | None, suppressed: bool = False) -> str:
     """A value of the indicator for people: '1,234', '71%'; a hidden count reads '<5', a
     hidden rate (its numerator or denominator is a small count) 'hidden (<5)'."""
-    limit = result.settings.min_cell if result.settings else 5
+    limit = min_cell_of(result)
     if suppressed and not result_counts(result.unit, result.counted_kinds)[0]:
         return f"hidden (<{limit})"
     return format_value(value, result.unit, suppressed=suppressed, min_cell=limit)
@@ -147,14 +148,13 @@ def series_title(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
     last = totals.iloc[-1]
     year = int(last["year"])
     if bool(last["suppressed"]):
-        limit = result.settings.min_cell if result.settings else 5
+        limit = min_cell_of(result)
         what = "a count" if result_counts(result.unit, result.counted_kinds)[0] else "based on a count"
         return f"{year}: {what} below {limit}, hidden" + goal
     value = float(last["value"])
     text = f"{format_value(value, result.unit)} in {year}"
-    a = result.assessment
-    if a is not None and a.base_year is not None and a.base_year != year and a.base_value is not None \
-            and not _hidden(result, a.base_value, safe):
+    a = shown_assessment(result, safe)
+    if a is not None and a.base_year is not None and a.base_year != year and a.base_value is not None:
         change = value - a.base_value
         verb = "Rose" if change > 0 else "Fell" if change < 0 else "Held"
         text = (f"{verb} from {format_value(a.base_value, result.unit)} in {a.base_year} to {text}"
@@ -174,12 +174,19 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
     shown = totals[totals["value"].notna()] if not totals.empty else totals
     hover = "%{x}: %{customdata}<extra>%{fullData.name}</extra>"
     if not shown.empty:
+        # Every year, hidden ones as gaps: a line never runs across a hidden year as if it were known.
         fig.add_trace(go.Scatter(
-            x=shown["year"], y=shown["value"], name="Observed", mode="lines+markers",
+            x=totals["year"], y=totals["value"], name="Observed", mode="lines+markers", connectgaps=False,
             line={"color": ACCENT, "width": 3}, marker={"size": 8},
-            customdata=[_fmt(v, unit) for v in shown["value"]], hovertemplate=hover))
-    a = result.assessment
-    if a is not None and a.base_year is not None and a.base_value is not None and not _hidden(result, a.base_value, safe):
+            customdata=[cell(result, v, bool(h)) for v, h in zip(totals["value"], totals["suppressed"])],
+            hovertemplate=hover))
+    hidden = totals[totals["suppressed"]] if not totals.empty else totals
+    if not hidden.empty:
+        fig.add_trace(go.Scatter(
+            x=hidden["year"], y=[0] * len(hidden), mode="text", text=[f"<{min_cell_of(result)}"] * len(hidden),
+            textposition="top center", showlegend=False, hoverinfo="skip", textfont={"size": 11, "color": "#6B7785"}))
+    a = shown_assessment(result, safe)
+    if a is not None and a.base_year is not None and a.base_value is not None:
         fig.add_trace(go.Scatter(
             x=[a.base_year], y=[a.base_value], name=f"Baseline {a.base_year}", mode="markers",
             marker={"symbol": "diamond", "size": 13, "color": "white", "line": {"color": TARGET_COLOUR, "width": 2}},
@@ -191,8 +198,11 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
                 line={"color": PATH_COLOUR, "width": 2, "dash": "dash"},
                 customdata=[_fmt(v, unit) for v in ys], hovertemplate=hover))
     if (a is not None and a.rate is not None and a.current_year is not None and a.current_value is not None
-            and a.current_year < a.target_year and not _hidden(result, a.current_value, safe)):
+            and a.current_year < a.target_year):
         xs, ys = _path(a.method_used, a.rate, a.current_year, a.current_value, a.target_year)
+        bound = result.verdict.bound if result.verdict is not None else None
+        if bound is not None:  # the projection stops at what is possible (100%, the envelope)
+            ys = [min(v, bound) if bound > 0 else max(v, bound) for v in ys]
         if not any(_hidden(result, v, safe) for v in ys):
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, name="Projected at the current pace", mode="lines",
@@ -227,7 +237,7 @@ def _span(fig: go.Figure) -> int:
 # ----------------------------------------------------------------------------- breakdowns
 
 
-def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int = 5) -> str:
+def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int) -> str:
     """The finding of a breakdown: the largest group of the latest year (or that some of
     its cells are hidden, when safe mode hides any: the largest shown may not be largest)."""
     shown = frame[frame["value"].notna()]
@@ -247,7 +257,7 @@ def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int = 5)
     return f"{by}: {code_label(top['group'])} highest in {year} ({format_value(top['value'], unit)})"
 
 
-def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int = 5) -> go.Figure:
+def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int) -> go.Figure:
     """One disaggregation of an indicator: lines by group over the years (few groups), or
     bars of the latest year (many). Suppressed cells (NaN) are left out."""
     frame = values[(values["dim"] == dim)].copy()
@@ -343,7 +353,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
     base_year = max(set(base_years), key=base_years.count) if base_years else None
     rows = []
     for r in ev.results:
-        a = r.assessment
+        a = shown_assessment(r, safe)
         year, (value, hidden) = latest[r.id]
         target = r.target
         covered = None
@@ -354,11 +364,11 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "pillar": r.pillar,
             "Indicator": r.name,
             "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
-            "Baseline": ("–" if a is None or a.base_value is None else
-                         shown_value(r, a.base_value, safe) + _year_note(a.base_year, base_year)),
+            "Baseline": _figure_cell(r, r.assessment and r.assessment.base_value, a and a.base_value, safe)
+                        + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
             "Next milestone": next_milestone(r, year),
             "Target": "–" if target is None else format_value(target[1], r.unit) + _year_note(target[0], ev.goal_year),
-            "Status": format_status(r.status),
+            "Status": verdict_words(r),
             "Distance covered": covered,
         })
     frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
@@ -385,8 +395,23 @@ def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float 
 
 def status_counts(results: Iterable[IndicatorResult]) -> dict[str, int]:
     """How many indicators fall in each STATUS_GROUPS group."""
-    statuses = [r.status for r in results]
+    statuses = [shown_status(r) for r in results]
     return {name: sum(s in members for s in statuses) for name, members, _, _ in STATUS_GROUPS}
+
+
+def shown_status(result: IndicatorResult) -> str:
+    """The status a screen shows: the verdict (which knows its evidence), else the method's."""
+    return result.verdict.code if result.verdict is not None else result.status
+
+
+def verdict_words(result: IndicatorResult) -> str:
+    """'● On track · missed the 2025 milestone (80%)': the status with what it must not hide."""
+    text = format_status(shown_status(result))
+    v = result.verdict
+    if v is not None and v.missed_milestone is not None:
+        year, target = v.missed_milestone
+        text += f" · missed the {year} milestone ({format_value(target, result.unit)})"
+    return text
 
 
 def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
@@ -395,7 +420,7 @@ def distance_chart(ev: Evaluation, latest_year: int | None) -> go.Figure:
     pillars = list(PILLAR_NAMES)
     fig = go.Figure()
     for name, members, colour, pattern in STATUS_GROUPS:
-        counts = [sum(r.status in members for r in ev.results if r.pillar == p) for p in pillars]
+        counts = [sum(shown_status(r) in members for r in ev.results if r.pillar == p) for p in pillars]
         fig.add_trace(go.Bar(
             y=[PILLAR_NAMES[p] for p in pillars], x=counts, name=name, orientation="h",
             marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "rgba(255,255,255,0.55)",
@@ -490,23 +515,75 @@ def _rate_words(rate: float | None, method: str, unit: str) -> str:
     return f"{'+' if rate >= 0 else '−'}{format_value(abs(rate), unit)} a year"
 
 
+def _figure_cell(result: IndicatorResult, exact: float | None, shown: float | None, safe: bool) -> str:
+    """A figure of the assessment as shown: '–' when there is none, hidden when privacy hid it."""
+    if exact is None:
+        return "–"
+    if shown is None:
+        return cell(result, None, True)
+    return shown_value(result, shown, safe)
+
+
+def _projection(result: IndicatorResult, exact, shown, safe: bool) -> str:
+    """The projection within its bounds: 'reaches 100% in 2027' rather than an impossible 221%."""
+    v = result.verdict
+    if shown.projected is None or v is None or v.bound is None:
+        return _figure_cell(result, exact.projected, shown.projected, safe)
+    when = f" in {v.bound_year}" if v.bound_year else f" by {shown.target_year}"
+    return f"reaches {format_value(v.bound, result.unit)}{when} (the most it can be)"
+
+
+def evidence_words(result: IndicatorResult, safe: bool) -> str:
+    """'9 cases behind the 2025 value (10 needed to judge)', or '' when the value is an amount.
+    In safe mode a small number of cases reads "<5"."""
+    v = result.verdict
+    if v is None or v.cases is None or result.assessment is None:
+        return ""
+    limit = min_cell_of(result)
+    count = f"<{limit}" if safe and is_small(v.cases, limit) else f"{v.cases:,.0f}"
+    plural = "" if count == "1" else "s"
+    return f"{count} case{plural} behind the {result.assessment.current_year} value ({v.minimum} needed to judge)"
+
+
+def verdict_reason(result: IndicatorResult, safe: bool) -> str:
+    """Why the status shown is not the method's, in plain words ('' when it is)."""
+    v = result.verdict
+    if v is None or v.code == result.status:
+        return ""
+    if v.code == "too_few_cases":
+        return (f"Too few cases to judge: {evidence_words(result, safe)}. The method alone would say "
+                f"\u201c{format_status(result.status)}\u201d; it is shown, not counted in the pillar's score.")
+    return v.reason[:1].upper() + v.reason[1:] + "."
+
+
 def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     """The figures behind the status (base, latest, target, projection, pace, distance,
-    milestones), data-derived figures hidden in safe mode as everywhere else."""
-    a = result.assessment
-    if a is None:
+    milestones); in safe mode every figure derived from a hidden value is hidden with it
+    (privacy.shown_assessment)."""
+    exact = result.assessment
+    if exact is None:
         return pd.DataFrame(columns=["Figure", "Value"])
+    a = shown_assessment(result, safe)
     unit = result.unit
-    rows = [("Status", format_status(result.status)),
-            ("Baseline", "–" if a.base_value is None else f"{shown_value(result, a.base_value, safe)} in {a.base_year}"),
-            ("Latest", "–" if a.current_value is None else
-             f"{shown_value(result, a.current_value, safe)} in {a.current_year}"),
+    gone = f"hidden (<{min_cell_of(result)})"
+
+    def derived(before: object, after: object, text: str) -> str:
+        return gone if before is not None and after is None else text
+
+    rows = [("Status", verdict_words(result)),
+            ("Evidence", evidence_words(result, safe) or "an amount, not a count of cases"),
+            ("Baseline", _figure_cell(result, exact.base_value, a.base_value, safe)
+             + (f" in {a.base_year}" if a.base_value is not None else "")),
+            ("Latest", _figure_cell(result, exact.current_value, a.current_value, safe)
+             + (f" in {a.current_year}" if a.current_value is not None else "")),
             ("Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
-            (f"Projected for {a.target_year}", "–" if a.projected is None else shown_value(result, a.projected, safe)),
-            ("Distance covered", "–" if a.status_to_date is None else f"{a.status_to_date:.0%}"),
-            ("Yearly change so far", _rate_words(a.rate, a.method_used, unit)),
-            ("Yearly change needed", _rate_words(a.required_rate, a.method_used, unit)),
-            ("Pace ratio (so far ÷ needed)", "–" if a.ratio is None else f"{a.ratio:.2f}"),
+            (f"Projected for {a.target_year}", _projection(result, exact, a, safe)),
+            ("Distance covered", derived(exact.status_to_date, a.status_to_date,
+                                         "–" if a.status_to_date is None else f"{a.status_to_date:.0%}")),
+            ("Yearly change so far", derived(exact.rate, a.rate, _rate_words(a.rate, a.method_used, unit))),
+            ("Yearly change needed", derived(exact.required_rate, a.required_rate,
+                                             _rate_words(a.required_rate, a.method_used, unit))),
+            ("Pace ratio (so far ÷ needed)", derived(exact.ratio, a.ratio, "–" if a.ratio is None else f"{a.ratio:.2f}")),
             ("Method", "growth rates (Open SDG)" if a.method_used == "opensdg" else "linear trend")]
     for m in result.milestones:
         verdict = {True: "met", False: "missed", None: "not yet known"}[m.met]
@@ -520,16 +597,16 @@ def explanation(result: IndicatorResult, safe: bool) -> str:
     a = result.assessment
     if a is None:
         return ""
-    if any(_hidden(result, v, safe) for v in (a.base_value, a.current_value, a.projected)):
-        return ("The status is judged on the exact figures; some of them are counts below "
-                f"{result.settings.min_cell}, hidden in presentation-safe mode.")
+    if shown_assessment(result, safe) is not a:
+        return ("The status is judged on the exact figures; some of them rest on counts below "
+                f"{min_cell_of(result)}, hidden in presentation-safe mode.")
     return a.explain()
 
 
 def values_table(result: IndicatorResult, values: pd.DataFrame) -> pd.DataFrame:
     """A result_values frame as people read it: year, breakdown, group, formatted value
     (and numerator, denominator for ratios); hidden cells read '<5'."""
-    limit = result.settings.min_cell if result.settings else 5
+    limit = min_cell_of(result)
     out = pd.DataFrame({
         "Year": values["year"].astype(int),
         "Breakdown": [code_label(d) if d else "Total" for d in values["dim"]],
@@ -561,3 +638,19 @@ def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
     return "\n".join(lines)
+
+
+def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: dict[str, pd.DataFrame]
+                 ) -> pd.DataFrame:
+    """The scorecard rows of the indicators of `pillars` (latest value, target, status in words);
+    `values`: their privacy.result_values, by id."""
+    results = [r for r in ev.results if r.pillar in pillars]
+    subset = Evaluation(results, [], ev.info, ev.as_of, ev.goal_year)
+    return scorecard(subset, safe, values)
+
+
+def status_lines(strip: pd.DataFrame) -> list[str]:
+    """One Markdown line per indicator of a status strip: status in words, name, latest value
+    against the target."""
+    return [f"**{row['Status']}** · {row['Indicator']}: {row['Latest']} (target {row['Target']})"
+            for _, row in strip.iterrows()]

@@ -12,9 +12,12 @@ def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_value(value: float | None, unit: str, suppressed: bool = False, min_cell: int = 5) -> str:
-    """A value as a person reads it, in its unit."""
+def format_value(value: float | None, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:
+    """A value as a person reads it, in its unit; "<min_cell>" when suppressed (min_cell,
+    from the indicator file, must then be given)."""
     if suppressed:
+        if min_cell is None:
+            raise ValueError("a suppressed value needs the indicator file's min_cell to be written")
         return f"<{min_cell}"
     if is_missing(value):
         return "–"
@@ -60,6 +63,8 @@ STATUS_LABELS = {
     "deterioration": ("✕", "Deterioration"),
     "monitoring": ("·", "Monitoring"),
     "insufficient_data": ("?", "Insufficient data"),
+    "too_few_cases": ("◌", "Too few cases to judge"),
+    "not_judged_subset": ("–", "Not judged for a subset"),
     "error": ("!", "Needs fixing"),
 }
 

@@ -1,4 +1,4 @@
-"""A map of Jamaica's 14 parishes that draws with no internet: a tile grid laid out roughly
+"""A map of a country's parishes (or districts) that draws with no internet: a tile grid laid out roughly
 as the parishes lie on the island (plotly's geo base maps come from a CDN and draw blank
 offline, stack.md). Each tile is shaded by its figure on a sequential, colour-blind-safe
 scale with a colour bar, the figure is written in the tile ("<5" where suppressed), and
@@ -14,15 +14,6 @@ from plotly.colors import sample_colorscale
 from cpc_monitor.present.charts import FONT
 from cpc_monitor.present.formatting import format_value
 
-# (column, row) of each parish's tile, west to east, north coast in row 0, south coast in
-# row 1, Kingston below St Andrew on the south coast.
-TILES: dict[str, tuple[int, int]] = {
-    "Hanover": (0, 0), "St James": (1, 0), "Trelawny": (2, 0), "St Ann": (3, 0), "St Mary": (4, 0),
-    "Portland": (5, 0),
-    "Westmoreland": (0, 1), "St Elizabeth": (1, 1), "Manchester": (2, 1), "Clarendon": (3, 1),
-    "St Catherine": (4, 1), "St Andrew": (5, 1), "St Thomas": (6, 1),
-    "Kingston": (5, 2),
-}
 # ColorBrewer Blues (sequential, readable with any colour vision, prints in grey).
 SCALE = [[0.0, "#F0F6FB"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
 HIDDEN_FILL = "#D5DAE0"  # a suppressed figure: neutral grey with "<5"
@@ -34,15 +25,19 @@ MAP_HEIGHT = 430  # px: three rows of tiles, the title and the legend
 
 
 def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_label: str,
-               min_cell: int = 5) -> go.Figure:
+               min_cell: int, tiles: dict[str, tuple[int, int]], operators: dict[str, str] | None = None
+               ) -> go.Figure:
     """The tile map. `values`: parish, value[, suppressed] (parishes missing are outside the
-    filter); `spaces`: space_id, name, parish, operator, opened_date[, closed_date]."""
-    figures = _figures(values)
+    filter); `spaces`: space_id, name, parish, operator, opened_date[, closed_date];
+    `tiles`: parish -> (column, row) of its tile, and `operators`: code -> name, both from
+    the indicator file."""
+    grid = {parish: (int(cell[0]), int(cell[1])) for parish, cell in tiles.items()}
+    figures = _figures(values, grid)
     known = [v for v, hidden in figures.values() if v is not None and not hidden]
     top = max(known) if known and max(known) > 0 else 1.0
     shapes, annotations = [], []
     hover_x, hover_y, hover_text = [], [], []
-    for parish, (col, row) in TILES.items():
+    for parish, (col, row) in grid.items():
         value, hidden = figures.get(parish, (None, False))
         absent = parish not in figures
         if absent:
@@ -65,7 +60,7 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
     traces = [{"type": "scatter", "x": hover_x, "y": hover_y, "mode": "markers", "name": "parishes",
                "marker": {"size": 40, "opacity": 0}, "text": hover_text, "showlegend": False,
                "hovertemplate": "%{text}<extra></extra>"}]
-    traces += _space_traces(spaces)
+    traces += _space_traces(spaces, grid, operators or {})
     traces.append({  # the colour bar: a marker no one sees
         "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False, "hoverinfo": "skip",
         "name": "scale",
@@ -74,10 +69,10 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
                                 "outlinewidth": 0, "tickformat": ",d" if top >= 5 else ",.1f"}}})
     if any(hidden for _, hidden in figures.values()):
         traces.append(_legend_square(HIDDEN_FILL, f"Fewer than {min_cell} (hidden)"))
-    if len(figures) < len(TILES):
+    if len(figures) < len(grid):
         traces.append(_legend_square(ABSENT_FILL, "Not in the parish filter"))
-    width = max(c for c, _ in TILES.values()) + 1
-    height = max(r for _, r in TILES.values()) + 1
+    width = max(c for c, _ in grid.values()) + 1
+    height = max(r for _, r in grid.values()) + 1
     layout = {
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
         "font": {"family": FONT, "size": 13, "color": TEXT_DARK}, "annotations": annotations, "shapes": shapes,
@@ -88,16 +83,16 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
         "yaxis": {"range": [height + 0.05, -0.05], "visible": False, "fixedrange": True},
     }
     # Built as plain dicts and wrapped once without per-property validation (speed; the
-    # tests validate the figure in full), as pillar_charts does.
+    # tests validate the figure in full), as figure_charts does.
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
-def _figures(values: pd.DataFrame) -> dict[str, tuple[float | None, bool]]:
+def _figures(values: pd.DataFrame, grid: dict) -> dict[str, tuple[float | None, bool]]:
     """parish -> (value, suppressed) for the parishes in `values`."""
     out = {}
     for row in values.itertuples(index=False):
         parish = getattr(row, "parish")
-        if parish not in TILES:
+        if parish not in grid:
             continue
         value = getattr(row, "value")
         value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
@@ -106,19 +101,19 @@ def _figures(values: pd.DataFrame) -> dict[str, tuple[float | None, bool]]:
     return out
 
 
-def _space_traces(spaces: pd.DataFrame) -> list[dict]:
+def _space_traces(spaces: pd.DataFrame, grid: dict, operators: dict[str, str]) -> list[dict]:
     """One marker per child-friendly space, side by side along the bottom of its parish's tile."""
     xs, ys, text = [], [], []
     for parish, group in spaces.groupby("parish", sort=False):
-        if parish not in TILES:
+        if parish not in grid:
             continue
-        col, row = TILES[parish]
+        col, row = grid[parish]
         n = len(group)
         step = min(0.14, 0.8 / max(n, 1))
         for i, space in enumerate(group.itertuples(index=False)):
             xs.append(col + 0.5 + (i - (n - 1) / 2) * step)
             ys.append(row + 0.8)
-            text.append(_space_hover(space))
+            text.append(_space_hover(space, operators))
     if not xs:
         return []
     return [{"type": "scatter", "x": xs, "y": ys, "mode": "markers", "name": "Child-friendly space", "text": text,
@@ -127,33 +122,14 @@ def _space_traces(spaces: pd.DataFrame) -> list[dict]:
                         "line": {"color": "white", "width": 1.5}}}]
 
 
-def _space_hover(space) -> str:
+def _space_hover(space, operators: dict[str, str]) -> str:
     """Name, operator and opening date of one space, for its marker's hover."""
     name = getattr(space, "name", None) or getattr(space, "space_id", "")
-    operator = OPERATOR_NAMES.get(getattr(space, "operator", None) or "", getattr(space, "operator", None) or "–")
+    code = getattr(space, "operator", None) or ""
+    operator = operators.get(code, code or "–")
     opened = getattr(space, "opened_date", None)
     closed = getattr(space, "closed_date", None)
     lines = [f"<b>{name}</b>", f"Operator: {operator}", f"Opened: {_day(opened)}"]
     if closed is not None and not pd.isna(closed):
         lines.append(f"Closed: {_day(closed)}")
     return "<br>".join(lines)
-
-
-# Operators of child-friendly spaces, as people know them (and short, for tables).
-OPERATOR_NAMES = {"jcf": "Jamaica Constabulary Force", "indecom": "INDECOM",
-                  "moj_vsd": "Ministry of Justice, Victim Services Division", "cpfsa": "CPFSA",
-                  "other": "Other"}
-OPERATOR_SHORT = {"jcf": "JCF", "indecom": "INDECOM", "moj_vsd": "MOJ (VSD)", "cpfsa": "CPFSA", "other": "Other"}
-
-
-def _day(value) -> str:
-    if value is None or pd.isna(value):
-        return "not recorded"
-    day = pd.Timestamp(value)
-    return f"{day.day} {day:%b %Y}"
-
-
-def _legend_square(colour: str, name: str) -> dict:
-    """A legend entry (a square of `colour`) with no marks on the map."""
-    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name, "hoverinfo": "skip",
-            "marker": {"symbol": "square", "size": 14, "color": colour, "line": {"color": "#AEB7C2", "width": 1}}}

@@ -1,0 +1,130 @@
+"""A pillar page drawn from the indicator file: its header, the status of its pillars'
+indicators, then each declared figure in order (sections as headings, half-width figures
+side by side), each with its caption and a CSV of its data that is always suppressed.
+
+The page decides nothing about numbers: figures come evaluated and suppressed from
+ui.figure_values; this module only lays them out."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from cpc_monitor.app import ui
+from cpc_monitor.evaluation.figures import FigureValues
+from cpc_monitor.present import csvfile
+from cpc_monitor.present import figure_charts as fc
+
+CONFIG = {"displayModeBar": False}
+
+
+def render(page: str, title: str, subtitle: str, pillars: Sequence[str]) -> None:
+    """The whole page `page` of the indicator file's `figures:`."""
+    iset = ui.indicator_set()
+    declared = iset.figures.get(page, [])
+    filters, safe = ui.current_filters()
+    ev = ui.page_header(title, page_tables(iset, page), subtitle)
+    ui.pillar_status_box(ev, tuple(pillars), safe)
+    shown = ui.figure_values(page, filters, safe)
+    protected = shown if safe else ui.figure_values(page, filters, True)
+    if safe and any(v.frame["suppressed"].any() for v in shown if "suppressed" in v.frame.columns):
+        st.caption(f"Presentation-safe numbers: counts below {iset.defaults.min_cell} read "
+                   f"\"<{iset.defaults.min_cell}\" and are left out of the charts.")
+    for problem in [i for i in iset.issues if i.severity == "error" and f"figure {page}/" in i.message]:
+        st.warning(f"A figure of this page needs fixing in the indicator file: {problem}")
+    if not declared:
+        st.info(f"The indicator file declares no figures for this page (`figures: {page}:`).")
+        return
+    row: list[tuple[FigureValues, FigureValues]] = []
+    for values, download in zip(shown, protected):
+        figure = values.figure
+        if figure.section or figure.width == "full":
+            _flush(row, iset.labels)
+            row = []
+        if figure.section:
+            st.markdown(f"##### {figure.section}")
+        if figure.width == "full":
+            _one(values, download, iset.labels)
+            continue
+        row.append((values, download))
+        if len(row) == 2:
+            _flush(row, iset.labels)
+            row = []
+    _flush(row, iset.labels)
+
+
+def page_tables(iset, page: str) -> list[str]:
+    """The tables behind a page's figures, for its header."""
+    tables: list[str] = []
+    for figure in iset.figures.get(page, []):
+        for series in figure.series:
+            indicator = iset.indicator(series.ref)
+            measures = indicator.parts.values() if indicator else [iset.measures[series.ref]]
+            tables += [m.table for m in measures]
+        if figure.table:
+            tables.append(figure.table)
+    return list(dict.fromkeys(tables))
+
+
+def _flush(row: list[tuple[FigureValues, FigureValues]], labels) -> None:
+    if not row:
+        return
+    for column, (values, download) in zip(st.columns(2, gap="medium"), row):
+        with column:
+            _one(values, download, labels)
+
+
+def _one(values: FigureValues, download: FigureValues, labels) -> None:
+    """One figure: its chart (with the choices its kind offers), caption and download."""
+    figure = values.figure
+    key = f"{values.page}_{figure.id}"
+    if figure.kind == "table":
+        _listing(values, labels)
+    elif figure.kind == "pace":
+        tiles = fc.pace_tiles(values)
+        for column, (label, value, note, help_text) in zip(st.columns(len(tiles) or 1), tiles):
+            column.metric(label, value, note, delta_color="off", delta_arrow="off", help=help_text, border=True)
+        st.plotly_chart(fc.draw(values, labels), config=CONFIG, key=key)
+    elif figure.kind == "funnel":
+        years = sorted({int(y) for y in values.frame["year"]}, reverse=True)
+        year = st.selectbox("Year", years, key=f"{key}_year", width=200) if years else None
+        st.plotly_chart(fc.draw(values, labels, year=year), config=CONFIG, key=key)
+    elif figure.kind == "parish_map" and len(values.series) > 1:
+        names = {s.ref: s.label for s in values.series}
+        chosen = st.segmented_control("Shade the parishes by", list(names), default=values.series[0].ref,
+                                      format_func=names.get, key=f"{key}_series") or values.series[0].ref
+        st.plotly_chart(fc.draw(values, labels, series=chosen), config=CONFIG, key=key)
+    elif figure.tabs:
+        names = [f"By {dim_words(d)}" for d in figure.breakdowns]
+        for tab, dim in zip(st.tabs(names), figure.breakdowns):
+            tab.plotly_chart(fc.draw(values, labels, by=dim), config=CONFIG, key=f"{key}_{dim}")
+    else:
+        st.plotly_chart(fc.draw(values, labels), config=CONFIG, key=key)
+    for problem in values.problems:
+        st.warning(f"Part of this figure could not be computed: {problem}")
+    if figure.caption:
+        st.caption(figure.caption)
+    if figure.kind != "table":
+        st.download_button("Download CSV (suppressed)", csvfile.csv_bytes(csvfile.figure_table(download, labels)),
+                           file_name=f"cpc-{values.page}-{figure.id}.csv", mime="text/csv", key=f"{key}_csv",
+                           icon=":material/download:", on_click="ignore")
+
+
+def dim_words(dim: str) -> str:
+    """'exploitation_type' -> 'exploitation type', as a tab says it."""
+    return {"exploitation_type": "form of exploitation", "age_group": "age group"}.get(dim, dim.replace("_", " "))
+
+
+def _listing(values: FigureValues, labels) -> None:
+    """kind table: the rows listed, codes in words."""
+    st.markdown(f"**{values.figure.title}**")
+    rows = values.rows
+    if rows is None or rows.empty:
+        st.info("Nothing to list for these filters.")
+        return
+    shown = rows.copy()
+    for column in shown.columns:
+        if column in labels and not column.endswith("_id"):
+            shown[column] = shown[column].map(lambda code, c=column: fc.label_of(labels, c, code))
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={c: c.replace("_", " ").capitalize() for c in shown.columns})
