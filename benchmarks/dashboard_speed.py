@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from cpc_monitor.intake.sample import build_sample  # noqa: E402
@@ -46,19 +45,6 @@ st.plotly_chart(go.Figure(go.Scatter(x=[2018, 2019, 2020], y=[1, 3, 2])))
 """
 
 
-def _entry_always_runs() -> None:
-    """AppTest resets PagesManager.uses_pages_directory before each run, so with a pages/
-    folder every run after the first would execute the page alone (tests/conftest.py has
-    the same fix): the dashboard always calls st.navigation, so discovery is off."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
 def _timed(at: AppTest) -> float:
     started = time.perf_counter()
     at.run()
@@ -69,7 +55,10 @@ def _timed(at: AppTest) -> float:
 
 
 def apptest_pages(db: Path, label: str) -> None:
-    """Cold and warm script runs of every page on `db`."""
+    """Cold and warm script runs of every page on `db`.
+
+    AppTest starts every run after the first at the page file, which reruns through
+    dashboard.py (docs/development.md): warm figures include that short false start."""
     os.environ["CPC_DB"] = str(db)
     print(f"\nAppTest script runs on {label} (cold: caches cleared; warm: median of {WARM_RUNS})")
     print(f"  {'page':36} {'cold':>8} {'warm':>8}")
@@ -171,7 +160,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="browser cold loads of each kind")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
     args = parser.parse_args()
-    _entry_always_runs()
     os.environ.setdefault("CPC_INDICATORS", str(ROOT / "indicators.yaml"))
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "sample.duckdb"

@@ -1,9 +1,23 @@
-"""Named errors, one per failure mode. They are raised where the failure happens and
-turned into a clean message only at the edges (the command line, a page)."""
+"""Named errors, one per kind of failure, all under CpcError. They are raised where the
+failure happens and turned into a clean message only at the edges (the command line, a
+page), which catch CpcError alone: an error outside it would reach the user as a traceback.
+
+Two exceptions stay outside on purpose, as signals caught inside their own module and
+turned into an indicator's issue, never raised past it: evaluation.measures.MeasureProblem
+and definitions.yamlfile.YamlProblem."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the importer imports this module: only type checkers read the report's type
+    from cpc_monitor.intake.importer import ImportReport
 
 
 class CpcError(Exception):
     """Base of every error this package raises on purpose; its text is meant for people."""
+
+
+# ----------------------------------------------------------------------------- the database file
 
 
 class DatabaseMissing(CpcError):
@@ -18,6 +32,21 @@ class DatabaseBusy(CpcError):
     """Another writer holds the database's lock."""
 
 
+class DiskFull(CpcError):
+    """The disk (or the quota, or the file-size limit) ran out while the new copy of the database was written."""
+
+
+class DatabaseExists(CpcError):
+    """`init` was asked to write a new database where a file already is."""
+
+
+class BackupNotFound(CpcError):
+    """The backup named for a restore is not one of the database's backups."""
+
+
+# ----------------------------------------------------------------------------- indicators
+
+
 class IndicatorFileError(CpcError):
     """The indicator file cannot be used at all (not YAML, not a mapping, duplicate ids ...)."""
 
@@ -26,5 +55,57 @@ class IndicatorFileError(CpcError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class UnknownIndicator(CpcError):
+    """An indicator id asked for (evaluate --id) is not in the indicator file."""
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+class UnknownTable(CpcError):
+    """The table named for an import is not one an import can fill."""
+
+
+class UnknownImportMode(CpcError):
+    """The import mode is neither append nor replace."""
+
+
+class NoImportFiles(CpcError):
+    """An import was asked for with no file to load."""
+
+
+class LimitSettingError(CpcError):
+    """A CPC_LIMIT_<NAME> environment variable does not hold a usable number."""
+
+
+class ImportRefused(CpcError):
+    """The files have problems; nothing was written. `report` lists every one."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(report.summary())
+
+
+class DecisionError(CpcError):
+    """A duplicate decision or undo that cannot be made (unknown id, wrong order, already decided ...)."""
+
+
+# ----------------------------------------------------------------------------- the sample and the command line
+
+
+class SampleOptionError(CpcError):
+    """The sample's seed or scale is out of range."""
+
+
+class SampleRefused(CpcError):
+    """The sample would be written over a file that may hold real data (or cannot be read)."""
+
+
 class UsageError(CpcError):
     """The command line was called with arguments that do not fit together."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's text (DuckDB's run on for lines), for a one-line message."""
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cpc_monitor.store import audit
 
-from cpc_monitor.intake import ingest
+from cpc_monitor.intake import rules
 
 from cpc_monitor.app import ui, data_page as ui_data
 
@@ -23,7 +23,7 @@ ROW_PX = 35  # a table row's height, fixed so a table can be sized to show every
 UPLOAD_GENERATION, CHECKED, IMPORTED = "upload_gen", "upload_checked", "upload_imported"
 CHOICE, NOTE = "dup_choice", "dup_note"
 
-ui.page_header("Data", ingest.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row",
+ui.page_header("Data", rules.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row",
                filtered=False)
 path = ui.db_path()
 can_write = ui_data.writes_allowed()
@@ -52,8 +52,8 @@ with upload_tab:
                    "written until you confirm; an import with any error writes nothing, and the previous version "
                    "of the database is kept as a backup.")
         left, right = st.columns(2)
-        table = left.selectbox("Table to load", ingest.IMPORTABLE, key="upload_table")
-        mode = right.radio("Mode", ingest.MODES, format_func=MODE_WORDS.get, key="upload_mode", horizontal=True)
+        table = left.selectbox("Table to load", rules.IMPORTABLE, key="upload_table")
+        mode = right.radio("Mode", rules.MODES, format_func=MODE_WORDS.get, key="upload_mode", horizontal=True)
         uploader = f"upload_file_{st.session_state.get(UPLOAD_GENERATION, 0)}"
         upload = st.file_uploader("File", type=["csv", "xlsx"], key=uploader)
         imported = st.session_state.get(IMPORTED)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from cpc_monitor.intake.sample import build_sample
@@ -34,24 +33,6 @@ def _fresh_caches() -> Iterator[None]:
     st.cache_data.clear()
     yield
     st.cache_data.clear()
-
-
-@pytest.fixture(autouse=True)
-def _navigation_entry_always_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make AppTest run dashboard.py on every run, as the server does.
-
-    AppTest resets PagesManager.uses_pages_directory before each run; with a pages/
-    folder present, every run after the first then executes the page file alone
-    (Streamlit's old pages/ discovery), skipping the entry script and its sidebar.
-    The dashboard always calls st.navigation, which turns discovery off, so switch
-    it off for every PagesManager the tests create."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import pytest
 
 from cpc_monitor.store import audit
 
-from cpc_monitor.intake import ingest
+from cpc_monitor.intake import importer
+from cpc_monitor.store import backups
+from cpc_monitor import errors
 from cpc_monitor.cli.main import main
 from helpers import sha256
 
@@ -52,10 +54,10 @@ def test_who_is_the_os_user_unless_given():
 def test_the_log_is_only_appended_to(empty_db, tmp_path):
     csv = tmp_path / "cases.csv"
     csv.write_text(CASES + CASE, encoding="utf-8")
-    ingest.import_files(empty_db, "cases", [csv])
+    importer.import_files(empty_db, "cases", [csv])
     first = audit.log_path(empty_db).read_bytes()
-    with pytest.raises(ingest.ImportRefused):
-        ingest.import_files(empty_db, "cases", [csv])
+    with pytest.raises(errors.ImportRefused):
+        importer.import_files(empty_db, "cases", [csv])
     assert audit.log_path(empty_db).read_bytes().startswith(first)
     assert audit.entries(empty_db)["action"].tolist() == ["import", "import_refused"]
 
@@ -76,10 +78,10 @@ def test_refused_import_is_logged_and_the_database_is_untouched(empty_db, tmp_pa
 def test_imports_restores_and_decisions_are_logged(empty_db, tmp_path):
     csv = tmp_path / "cases.csv"
     csv.write_text(CASES + CASE, encoding="utf-8")
-    report = ingest.import_upload(empty_db, "cases", "jcf.csv", csv.read_bytes())
-    backup, backup_path = ingest.backups(empty_db)[["name", "path"]].iloc[0]
+    report = importer.import_upload(empty_db, "cases", "jcf.csv", csv.read_bytes())
+    backup, backup_path = backups.backups(empty_db)[["name", "path"]].iloc[0]
     backup_sha = sha256(Path(backup_path))
-    ingest.restore(empty_db, backup, who="ana")
+    backups.restore(empty_db, backup, who="ana")
     log = audit.entries(empty_db)
     assert log[["who", "action", "file", "rows_added", "batch", "outcome"]].iloc[0].tolist() == [
         "local", "import", "jcf.csv", 1, report.batch_id, "ok"]

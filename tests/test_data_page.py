@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from cpc_monitor.store import audit, db
 
-from cpc_monitor.intake import dedupe, ingest
+from cpc_monitor.intake import dedupe, importer
 
 from cpc_monitor.present import csvfile as exports
 
@@ -263,7 +263,7 @@ def test_duplicate_decision_with_confirmation_and_undo(open_page: Callable[..., 
                                                        loopback: None, tmp_path: Path) -> None:
     csv = tmp_path / "victims.csv"
     csv.write_bytes(GOOD)
-    ingest.import_files(data_db, "victims", [csv], who="tester")
+    importer.import_files(data_db, "victims", [csv], who="tester")
     kept, other = PAIR
     assert PAIR in set(zip(dedupe.pending_pairs(data_db)["kept_victim_id"],
                            dedupe.pending_pairs(data_db)["other_victim_id"]))

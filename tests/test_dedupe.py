@@ -12,7 +12,8 @@ import pytest
 
 from cpc_monitor.store import audit
 
-from cpc_monitor.intake import dedupe, ingest
+from cpc_monitor.intake import dedupe, importer
+from cpc_monitor import errors
 
 from cpc_monitor.evaluation import engine
 
@@ -63,7 +64,7 @@ def template(tmp_path_factory) -> Path:
     init_database(path)
     csv = folder / "victims.csv"
     csv.write_text(HEADER + "".join(",".join(map(str, v)) + "\n" for v in VICTIMS), encoding="utf-8")
-    ingest.import_files(path, "victims", [csv])
+    importer.import_files(path, "victims", [csv])
     return path
 
 
@@ -122,7 +123,7 @@ def test_decisions_survive_later_imports(victims_db, tmp_path):
     dedupe.decide(victims_db, "VA", "VB", "same_person")
     more = tmp_path / "more.csv"
     more.write_text(HEADER + "VZ,2024-01-05,ngo,male,9,Portland,labour\n", encoding="utf-8")
-    ingest.import_files(victims_db, "victims", [more])
+    importer.import_files(victims_db, "victims", [more])
     assert dedupe.decisions(victims_db)["other_victim_id"].tolist() == ["VB"]
     assert victims_per_year(victims_db) == {2022: 7.0, 2023: 8.0, 2024: 1.0}
 
@@ -137,7 +138,7 @@ def test_decisions_survive_later_imports(victims_db, tmp_path):
 ])
 def test_decisions_that_are_refused_change_nothing(victims_db, kept, other, decision, message):
     before = sha256(victims_db)
-    with pytest.raises(dedupe.DecisionError) as caught:
+    with pytest.raises(errors.DecisionError) as caught:
         dedupe.decide(victims_db, kept, other, decision)
     assert str(caught.value) == message.format(db=victims_db)
     assert sha256(victims_db) == before
@@ -146,10 +147,10 @@ def test_decisions_that_are_refused_change_nothing(victims_db, kept, other, deci
 def test_a_pair_is_decided_once_until_undone(victims_db):
     dedupe.decide(victims_db, "VA", "VB", "different", who="ana")
     before = sha256(victims_db)
-    with pytest.raises(dedupe.DecisionError, match=r"^VA and VB were already marked different on \d{4}-\d\d-\d\d "
+    with pytest.raises(errors.DecisionError, match=r"^VA and VB were already marked different on \d{4}-\d\d-\d\d "
                                                    r"by ana; undo that first to change it\.$"):
         dedupe.decide(victims_db, "VA", "VB", "same_person")
-    with pytest.raises(dedupe.DecisionError, match=r"^there is no decision on VP and VQ; nothing to undo\.$"):
+    with pytest.raises(errors.DecisionError, match=r"^there is no decision on VP and VQ; nothing to undo\.$"):
         dedupe.undo(victims_db, "VP", "VQ")
     assert sha256(victims_db) == before
 

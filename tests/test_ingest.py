@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 from cpc_monitor.store import audit, db
 
-from cpc_monitor.intake import ingest
+from cpc_monitor.intake import importer, readers, rules
+from cpc_monitor.store import backups
+from cpc_monitor import errors
 from cpc_monitor.cli.main import main
 from cpc_monitor.errors import DatabaseBusy
 from helpers import sha256
@@ -55,8 +57,8 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 def refused(db_path: Path, table: str, *files: Path, mode: str = "append") -> list[str]:
     """Import expecting a refusal; check the database is byte-identical; return the error lines."""
     before = sha256(db_path)
-    with pytest.raises(ingest.ImportRefused) as caught:
-        ingest.import_files(db_path, table, list(files), mode=mode, labels=[f.name for f in files])
+    with pytest.raises(errors.ImportRefused) as caught:
+        importer.import_files(db_path, table, list(files), mode=mode, labels=[f.name for f in files])
     assert sha256(db_path) == before
     assert not list(db_path.parent.glob("*.new-*")), "the writer's copy must be removed"
     return [str(p) for p in caught.value.report.errors]
@@ -72,7 +74,7 @@ def rows(db_path: Path, sql: str) -> list[tuple]:
 
 def test_good_csv_imports_with_batch_backup_and_audit(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", CASES + CASE + "JCF-2,2021-04-01,St James,hotline,labour,open,\n")
-    report = ingest.import_files(empty_db, "cases", [path], labels=["cases.csv"], who="tester")
+    report = importer.import_files(empty_db, "cases", [path], labels=["cases.csv"], who="tester")
     assert report.written and report.ok and report.rows_added == 2
     assert report.summary() == (f"imported 2 rows into cases from cases.csv (2 rows read) as batch {report.batch_id}; "
                                 "cases now has 2 rows.")
@@ -91,14 +93,14 @@ def test_good_csv_imports_with_batch_backup_and_audit(empty_db, tmp_path):
 
 def test_values_are_trimmed_and_empty_cells_are_null(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", CASES + " JCF-1 , 2021-03-04 ,Kingston,  police,sexual, ,\r\n")
-    ingest.import_files(empty_db, "cases", [path])
+    importer.import_files(empty_db, "cases", [path])
     assert rows(empty_db, "SELECT case_id, opened_date, referral_source, status FROM cases") == [
         ("JCF-1", date(2021, 3, 4), "police", None)]
 
 
 def test_columns_in_any_order_and_missing_optional_column_is_a_warning(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", "opened_date,case_id\n2021-03-04,JCF-1\n")
-    report = ingest.import_files(empty_db, "cases", [path], labels=["cases.csv"])
+    report = importer.import_files(empty_db, "cases", [path], labels=["cases.csv"])
     assert report.written
     assert "cases.csv row 1, column parish: warning: there is no column 'parish'; every row will have it empty." \
         in [str(p) for p in report.warnings]
@@ -108,7 +110,7 @@ def test_columns_in_any_order_and_missing_optional_column_is_a_warning(empty_db,
 def test_several_files_load_together(empty_db, tmp_path):
     a = write(tmp_path, "a.csv", CASES + CASE)
     b = write(tmp_path, "b.csv", CASES + CASE.replace("JCF-1", "JCF-2"))
-    report = ingest.import_files(empty_db, "cases", [a, b], labels=["a.csv", "b.csv"])
+    report = importer.import_files(empty_db, "cases", [a, b], labels=["a.csv", "b.csv"])
     assert report.rows_added == 2
     assert rows(empty_db, "SELECT file_name FROM import_batches") == [("a.csv; b.csv",)]
 
@@ -117,7 +119,7 @@ def test_utf8_bom_and_quoted_commas(empty_db, tmp_path):
     funding = ("entry_id,entry_date,kind,donor,partner,pillar,amount_usd,description\n"
                'F-1,2022-01-05,disbursement,usg,iom,protection,1500.50,"Shelter, phase 2"\n')
     path = write(tmp_path, "funding.csv", b"\xef\xbb\xbf" + funding.encode())
-    ingest.import_files(empty_db, "funding", [path])
+    importer.import_files(empty_db, "funding", [path])
     assert rows(empty_db, "SELECT entry_id, CAST(amount_usd AS VARCHAR), description FROM funding") == [
         ("F-1", "1500.50", "Shelter, phase 2")]
 
@@ -150,7 +152,7 @@ def test_duplicate_unnamed_and_batch_columns(empty_db, tmp_path):
 
 def test_unnamed_empty_columns_are_ignored(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", "case_id,opened_date,,\nJCF-1,2021-03-04,,\n")
-    assert ingest.import_files(empty_db, "cases", [path]).written
+    assert importer.import_files(empty_db, "cases", [path]).written
 
 
 def test_semicolon_separated_file(empty_db, tmp_path):
@@ -250,7 +252,7 @@ def test_duplicate_key_in_file_and_across_files(empty_db, tmp_path):
 
 def test_duplicate_key_against_the_table(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", CASES + CASE)
-    ingest.import_files(empty_db, "cases", [path])
+    importer.import_files(empty_db, "cases", [path])
     assert refused(empty_db, "cases", path) == [
         "cases.csv row 2, column case_id: case_id 'JCF-1' is already in cases; remove this row, or import the "
         "whole table again in replace mode to correct records already loaded."]
@@ -268,10 +270,10 @@ def test_child_rows_pointing_to_missing_parents(empty_db, tmp_path):
 
 
 def test_parent_in_the_database_is_accepted(empty_db, tmp_path):
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "cases.csv", CASES + CASE)])
-    ingest.import_files(empty_db, "victims", [write(tmp_path, "victims.csv",
+    importer.import_files(empty_db, "cases", [write(tmp_path, "cases.csv", CASES + CASE)])
+    importer.import_files(empty_db, "victims", [write(tmp_path, "victims.csv",
                                                     VICTIMS + "V-1,JCF-1,2022-01-05,police,confirmed,,,,,,,\n")])
-    ingest.import_files(empty_db, "cfs_sessions", [write(tmp_path, "s.csv", "session_id,space_id,session_date,"
+    importer.import_files(empty_db, "cfs_sessions", [write(tmp_path, "s.csv", "session_id,space_id,session_date,"
                                                          "victim_id\nS-1,CFS-01,2023-05-01,V-1\n")])
     assert rows(empty_db, "SELECT count(*) FROM cfs_sessions") == [(1,)]
 
@@ -281,8 +283,8 @@ def test_parent_in_the_database_is_accepted(empty_db, tmp_path):
 
 def test_replace_refused_when_it_would_orphan_rows(empty_db, tmp_path):
     two = CASES + CASE + CASE.replace("JCF-1", "JCF-2")
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "cases.csv", two)])
-    ingest.import_files(empty_db, "victims", [write(tmp_path, "victims.csv",
+    importer.import_files(empty_db, "cases", [write(tmp_path, "cases.csv", two)])
+    importer.import_files(empty_db, "victims", [write(tmp_path, "victims.csv",
                                                     VICTIMS + "V-1,JCF-2,2022-01-05,police,confirmed,,,,,,,\n")])
     only_first = write(tmp_path, "new.csv", CASES + CASE)
     assert refused(empty_db, "cases", only_first, mode="replace") == [
@@ -291,9 +293,9 @@ def test_replace_refused_when_it_would_orphan_rows(empty_db, tmp_path):
 
 
 def test_replace_swaps_the_whole_table(empty_db, tmp_path):
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "old.csv", CASES + CASE + CASE.replace("JCF-1", "JCF-2"))])
+    importer.import_files(empty_db, "cases", [write(tmp_path, "old.csv", CASES + CASE + CASE.replace("JCF-1", "JCF-2"))])
     new = write(tmp_path, "new.csv", CASES + CASE.replace("Kingston", "St Ann"))
-    report = ingest.import_files(empty_db, "cases", [new], mode="replace", labels=["new.csv"])
+    report = importer.import_files(empty_db, "cases", [new], mode="replace", labels=["new.csv"])
     assert (report.rows_added, report.rows_replaced) == (1, 2)
     assert report.summary().startswith("imported 1 row into cases, replacing its 2 rows from new.csv")
     assert rows(empty_db, "SELECT case_id, parish FROM cases") == [("JCF-1", "St Ann")]
@@ -305,12 +307,12 @@ def test_replace_swaps_the_whole_table(empty_db, tmp_path):
 def test_dry_run_reports_counts_and_writes_nothing(empty_db, tmp_path):
     before = sha256(empty_db)
     good = write(tmp_path, "cases.csv", CASES + CASE)
-    report = ingest.import_files(empty_db, "cases", [good], dry_run=True, labels=["cases.csv"])
+    report = importer.import_files(empty_db, "cases", [good], dry_run=True, labels=["cases.csv"])
     assert report.ok and not report.written and report.rows_added == 1
     assert report.summary() == ("dry run: cases.csv (1 row read) would add 1 row to cases (0 now, 1 row after); "
                                 "nothing was written.")
     bad = write(tmp_path, "bad.csv", CASES + CASE.replace("Kingston", "Kingstn"))
-    report = ingest.import_files(empty_db, "cases", [bad], dry_run=True, labels=["bad.csv"])
+    report = importer.import_files(empty_db, "cases", [bad], dry_run=True, labels=["bad.csv"])
     assert not report.ok and report.error_count == 1
     assert report.problems_frame().to_dict("records") == [
         {"severity": "error", "file": "bad.csv", "row": 2, "column": "parish", "value": "Kingstn",
@@ -377,19 +379,19 @@ def test_blank_lines_keep_spreadsheet_row_numbers(empty_db, tmp_path, newline):
 def test_row_numbers_skip_exactly_the_skipped_rows(read):
     """Row 2 onwards, each either read or skipped (blank or unreadable): the n-th row read maps back."""
     rows = list(range(2, 2 + len(read)))
-    src = ingest.SourceFile(Path("x.csv"), "x.csv", skipped_rows=[r for r, ok in zip(rows, read) if not ok])
+    src = readers.SourceFile(Path("x.csv"), "x.csv", skipped_rows=[r for r, ok in zip(rows, read) if not ok])
     kept = [r for r, ok in zip(rows, read) if ok]
     assert [src.row_of(k) for k in range(len(kept))] == kept
 
 
 def test_problems_are_capped_per_rule_but_counted(empty_db, tmp_path):
-    body = "".join(f"JCF-{i},2021-03-04,Kingstn,,,,\n" for i in range(ingest.PROBLEMS_PER_CHECK + 50))
-    with pytest.raises(ingest.ImportRefused) as caught:
-        ingest.import_files(empty_db, "cases", [write(tmp_path, "many.csv", CASES + body)], labels=["many.csv"])
+    body = "".join(f"JCF-{i},2021-03-04,Kingstn,,,,\n" for i in range(rules.PROBLEMS_PER_CHECK + 50))
+    with pytest.raises(errors.ImportRefused) as caught:
+        importer.import_files(empty_db, "cases", [write(tmp_path, "many.csv", CASES + body)], labels=["many.csv"])
     report = caught.value.report
-    assert report.error_count == ingest.PROBLEMS_PER_CHECK + 50
+    assert report.error_count == rules.PROBLEMS_PER_CHECK + 50
     assert str(report.problems[-1]) == ("many.csv, column parish: ... and 50 more rows breaking the same rule "
-                                        f"(parish is a parish); only the first {ingest.PROBLEMS_PER_CHECK} are listed.")
+                                        f"(parish is a parish); only the first {rules.PROBLEMS_PER_CHECK} are listed.")
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -426,7 +428,7 @@ def test_xlsx_first_sheet_with_dates_and_numbers(empty_db, tmp_path):
         ["T-1", date(2023, 5, 2), 20, 11.0, "Kingston"],
         [None, None, None, None, None],
         ["T-2", "2023-06-01", 8, None, None]])
-    report = ingest.import_files(empty_db, "trainings", [path])
+    report = importer.import_files(empty_db, "trainings", [path])
     assert report.rows_added == 2
     assert rows(empty_db, "SELECT training_id, start_date, participants, female_participants FROM trainings "
                           "ORDER BY 1") == [("T-1", date(2023, 5, 2), 20, 11), ("T-2", date(2023, 6, 1), 8, None)]
@@ -444,7 +446,7 @@ def test_xlsx_merged_cells(empty_db, tmp_path):
         ["training_id", "start_date", "participants", "parish"],
         ["T-1", "2023-05-02", 20, "St Ann"], ["T-2", "2023-05-03", 5, None], ["T-3", "2023-05-04", 7, None]],
         merge="D2:D4")
-    report = ingest.import_files(empty_db, "trainings", [path], labels=["v.xlsx"])
+    report = importer.import_files(empty_db, "trainings", [path], labels=["v.xlsx"])
     assert "v.xlsx row 2: warning: cells D2:D4 are merged; every cell of the range takes the value 'St Ann'." \
         in [str(p) for p in report.warnings]
     assert rows(empty_db, "SELECT DISTINCT parish FROM trainings") == [("St Ann",)]
@@ -459,7 +461,7 @@ def test_xlsx_formulas_read_as_saved_values(empty_db, tmp_path):
     path = _workbook(tmp_path / "f.xlsx", [["training_id", "start_date", "participants", "female_participants"],
                                            ["T-1", "2023-05-02", 20, "=C2/2"]])
     _save_formula_value(path, "D2", "10")
-    ingest.import_files(empty_db, "trainings", [path])
+    importer.import_files(empty_db, "trainings", [path])
     assert rows(empty_db, "SELECT female_participants FROM trainings") == [(10,)]
 
 
@@ -479,20 +481,20 @@ def test_upload_name_is_only_a_label(empty_db, tmp_path, monkeypatch):
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
     data = (CASES + CASE).encode()
-    report = ingest.import_upload(empty_db, "cases", "../../x.csv", data, dry_run=True)
+    report = importer.import_upload(empty_db, "cases", "../../x.csv", data, dry_run=True)
     assert report.ok and report.files[0].label == "x.csv"
     assert not (tmp_path / "x.csv").exists()
-    report = ingest.import_upload(empty_db, "cases", "../../x.csv", data)
+    report = importer.import_upload(empty_db, "cases", "../../x.csv", data)
     assert report.written and not (tmp_path / "x.csv").exists()
     assert not report.files[0].path.exists(), "the upload's temporary copy is removed"
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "data" not in p.parts) == []
     entry = audit.entries(empty_db).iloc[-1]
     assert (entry["who"], entry["file"], entry["sha256"]) == ("local", "x.csv", hashlib.sha256(data).hexdigest())
-    assert ingest.upload_label("..\\..\\evil\nname.csv") == "evil?name.csv"
+    assert importer.upload_label("..\\..\\evil\nname.csv") == "evil?name.csv"
 
 
 def test_upload_with_unknown_suffix(empty_db):
-    report = ingest.import_upload(empty_db, "cases", "notes.txt", b"hello", dry_run=True)
+    report = importer.import_upload(empty_db, "cases", "notes.txt", b"hello", dry_run=True)
     assert [str(p) for p in report.problems] == [
         "notes.txt: only .csv and .xlsx files can be imported; save the sheet as CSV UTF-8 or as an Excel "
         "workbook (.xlsx)."]
@@ -503,15 +505,15 @@ def test_upload_with_unknown_suffix(empty_db):
 
 def test_unknown_table_mode_and_database(empty_db, tmp_path):
     path = write(tmp_path, "cases.csv", CASES + CASE)
-    with pytest.raises(ingest.UnknownTable, match=r"^'case' is not a table an import can fill\. Did you mean "
+    with pytest.raises(errors.UnknownTable, match=r"^'case' is not a table an import can fill\. Did you mean "
                                                    r"'cases'\? Tables: child_friendly_spaces, cases, "):
-        ingest.import_files(empty_db, "case", [path])
-    with pytest.raises(ingest.UnknownTable, match="It is a reference table, written by `init`."):
-        ingest.import_files(empty_db, "parishes", [path])
-    with pytest.raises(ingest.CpcError, match="'merge' is not an import mode"):
-        ingest.import_files(empty_db, "cases", [path], mode="merge")
-    with pytest.raises(ingest.DatabaseMissing, match="does not exist"):
-        ingest.import_files(tmp_path / "none.duckdb", "cases", [path])
+        importer.import_files(empty_db, "case", [path])
+    with pytest.raises(errors.UnknownTable, match="It is a reference table, written by `init`."):
+        importer.import_files(empty_db, "parishes", [path])
+    with pytest.raises(errors.UnknownImportMode, match="'merge' is not an import mode"):
+        importer.import_files(empty_db, "cases", [path], mode="merge")
+    with pytest.raises(errors.DatabaseMissing, match="does not exist"):
+        importer.import_files(tmp_path / "none.duckdb", "cases", [path])
 
 
 def test_a_second_writer_is_refused_while_one_holds_the_lock(empty_db, tmp_path):
@@ -519,8 +521,8 @@ def test_a_second_writer_is_refused_while_one_holds_the_lock(empty_db, tmp_path)
     before = sha256(empty_db)
     with db.writer_lock(empty_db):
         with pytest.raises(DatabaseBusy, match="Another import or decision is writing"):
-            ingest.import_files(empty_db, "cases", [path])
-        assert ingest.import_files(empty_db, "cases", [path], dry_run=True).ok, "a dry run needs no lock"
+            importer.import_files(empty_db, "cases", [path])
+        assert importer.import_files(empty_db, "cases", [path], dry_run=True).ok, "a dry run needs no lock"
     assert sha256(empty_db) == before
     assert audit.entries(empty_db)[["action", "outcome"]].values.tolist() == [["import_refused", "refused"]]
 
@@ -555,9 +557,9 @@ def test_cli_import_exit_codes_and_messages(empty_db, tmp_path, capsys):
 
 
 def test_restore_brings_back_a_backup(empty_db, tmp_path, capsys):
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "a.csv", CASES + CASE)])
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "b.csv", CASES + CASE.replace("JCF-1", "JCF-2"))])
-    kept = ingest.backups(empty_db)
+    importer.import_files(empty_db, "cases", [write(tmp_path, "a.csv", CASES + CASE)])
+    importer.import_files(empty_db, "cases", [write(tmp_path, "b.csv", CASES + CASE.replace("JCF-1", "JCF-2"))])
+    kept = backups.backups(empty_db)
     assert len(kept) == 2  # the empty database, then the one with JCF-1
     assert main(["restore", "--db", str(empty_db)]) == 0
     listing = capsys.readouterr().out
@@ -567,18 +569,18 @@ def test_restore_brings_back_a_backup(empty_db, tmp_path, capsys):
     with db.reading(empty_db) as con:  # the restored file is whole: view, constraints, support tables
         assert con.execute("SELECT count(*) FROM cfs_capacity").fetchone()[0] >= 0
         assert con.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 1
-    assert len(ingest.backups(empty_db)) == 3, "the replaced version is kept, so a restore can be undone"
-    with pytest.raises(ingest.BackupNotFound, match=r"^'nope.duckdb' is not a backup of "):
-        ingest.restore(empty_db, "nope.duckdb")
+    assert len(backups.backups(empty_db)) == 3, "the replaced version is kept, so a restore can be undone"
+    with pytest.raises(errors.BackupNotFound, match=r"^'nope.duckdb' is not a backup of "):
+        backups.restore(empty_db, "nope.duckdb")
     assert audit.entries(empty_db)["action"].tolist()[-1] == "restore"
     # the restored database still refuses bad rows through its constraints and checks
     assert refused(empty_db, "cases", write(tmp_path, "c.csv", CASES + CASE))[0].endswith(
         "correct records already loaded.")
     elsewhere = tmp_path / kept["name"][1]
     shutil.copyfile(kept["path"][1], elsewhere)
-    with pytest.raises(ingest.BackupNotFound):  # a path must be one of the kept backups, not any file
-        ingest.restore(empty_db, elsewhere)
-    ingest.restore(empty_db, kept["path"][1])  # the empty database, named by its path
+    with pytest.raises(errors.BackupNotFound):  # a path must be one of the kept backups, not any file
+        backups.restore(empty_db, elsewhere)
+    backups.restore(empty_db, kept["path"][1])  # the empty database, named by its path
     assert rows(empty_db, "SELECT count(*) FROM cases") == [(0,)]
 
 
@@ -605,7 +607,7 @@ KILL_MOMENTS = {"while checking": "*.new-*", "while inserting": "*.new-*.wal"}
 
 @pytest.mark.parametrize("moment", sorted(KILL_MOMENTS))
 def test_import_killed_with_sigkill_leaves_the_database_whole(empty_db, tmp_path, moment):
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "first.csv", CASES + CASE)])
+    importer.import_files(empty_db, "cases", [write(tmp_path, "first.csv", CASES + CASE)])
     before = sha256(empty_db)
     proc = _start_import(empty_db, _big_cases(tmp_path / "big.csv", 400_000))
     deadline = time.monotonic() + 60
@@ -618,7 +620,7 @@ def test_import_killed_with_sigkill_leaves_the_database_whole(empty_db, tmp_path
     assert sha256(empty_db) == before
     assert rows(empty_db, "SELECT case_id FROM cases") == [("JCF-1",)]
     # The lock died with the process: the next import goes through.
-    ingest.import_files(empty_db, "cases", [write(tmp_path, "next.csv", CASES + CASE.replace("JCF-1", "JCF-2"))])
+    importer.import_files(empty_db, "cases", [write(tmp_path, "next.csv", CASES + CASE.replace("JCF-1", "JCF-2"))])
     assert rows(empty_db, "SELECT count(*) FROM cases") == [(2,)]
 
 
@@ -640,7 +642,7 @@ def test_the_example_files_import_into_an_empty_database(empty_db):
     from helpers import ROOT
 
     order = ["cases", "victims", "prosecutions", "child_friendly_spaces", "cfs_sessions", "funding", "trainings"]
-    assert sorted(order) == sorted(ingest.IMPORTABLE)
+    assert sorted(order) == sorted(rules.IMPORTABLE)
     for table in order:
-        report = ingest.import_files(empty_db, table, [ROOT / "data" / "examples" / f"{table}.csv"])
+        report = importer.import_files(empty_db, table, [ROOT / "data" / "examples" / f"{table}.csv"])
         assert report.ok and report.rows_added >= 1, report.summary()

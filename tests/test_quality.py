@@ -15,7 +15,7 @@ from cpc_monitor.store import db
 
 from cpc_monitor.definitions import indicators
 
-from cpc_monitor.intake import ingest, quality
+from cpc_monitor.intake import importer, quality, rules
 from cpc_monitor.store.schema import init_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def quality_db(tmp_path_factory) -> Path:
                        "JCF-V-1,2024-01-10,police,female,15,Kingston,sexual,2024-01-11\n"
                        "CPFSA-V-1,2024-01-12,cpfsa,female,15,Kingston,sexual,\n", encoding="utf-8")
     for table, csv in (("cases", first), ("cases", second), ("victims", victims)):
-        ingest.import_files(path, table, [csv])
+        importer.import_files(path, table, [csv])
     return path
 
 
@@ -149,7 +149,7 @@ def test_monthly_counts_fill_gaps_and_flag_a_spike(tmp_path):
     rows += [f"C-9-{i},2023-09-05,,hotline,,,\n" for i in range(30)]
     csv = tmp_path / "cases.csv"
     csv.write_text(CASES + "".join(rows), encoding="utf-8")
-    ingest.import_files(path, "cases", [csv])
+    importer.import_files(path, "cases", [csv])
     monthly = quality.quality_report(path).monthly
     overall = monthly[(monthly["table"] == "cases") & (monthly["by"] == "all")]
     assert overall["rows"].tolist() == [2, 2, 2, 0, 2, 2, 2, 2, 30]
@@ -186,7 +186,7 @@ def test_indicator_columns_and_the_gaps_they_are_hit_by(report):
 def test_quality_report_on_the_sample(sample_db):
     iset = indicators.load_indicators(ROOT / "indicators.yaml")
     report = quality.quality_report(sample_db, iset)
-    assert set(report.completeness["table"]) == set(ingest.IMPORTABLE)
+    assert set(report.completeness["table"]) == set(rules.IMPORTABLE)
     assert report.violations.empty, report.violations
     assert not report.impact.empty and set(report.impact["indicator"]) <= {i.id for i in iset.indicators}
     assert report.monthly["z"].map(math.isfinite).all()

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from cpc_monitor.store import db, schema
-from cpc_monitor.errors import CpcError
+from cpc_monitor.errors import SampleOptionError, SampleRefused
 from cpc_monitor.intake.sample import build_sample
 
 SCALED_TABLES = ("cases", "victims", "prosecutions", "cfs_sessions", "trainings")
@@ -287,7 +287,7 @@ def test_refuses_to_overwrite_a_database_that_is_not_synthetic(tmp_path):
     real = tmp_path / "real.duckdb"
     schema.init_database(real)
     before = real.read_bytes()
-    with pytest.raises(CpcError) as caught:
+    with pytest.raises(SampleRefused) as caught:
         build_sample(real)
     assert str(caught.value) == (
         f"Refusing to write the sample over {real}: its schema_info does not say synthetic='true', "
@@ -299,7 +299,7 @@ def test_refuses_to_overwrite_a_database_that_is_not_synthetic(tmp_path):
 def test_refuses_to_overwrite_a_file_that_is_not_a_database(tmp_path):
     notes = tmp_path / "notes.duckdb"
     notes.write_text("not a database")
-    with pytest.raises(CpcError, match=r"^Refusing to write the sample over .*cannot be read"):
+    with pytest.raises(SampleRefused, match=r"^Refusing to write the sample over .*cannot be read"):
         build_sample(notes)
     assert notes.read_text() == "not a database"
 
@@ -320,7 +320,7 @@ def test_replaces_an_existing_sample(tmp_path):
                  "calibrated sample, or for example --scale 1000 for a benchmark."),
 ])
 def test_rejects_bad_seed_or_scale(tmp_path, seed, scale, message):
-    with pytest.raises(CpcError) as caught:
+    with pytest.raises(SampleOptionError) as caught:
         build_sample(tmp_path / "x.duckdb", seed=seed, scale=scale)
     assert str(caught.value) == message
     assert not (tmp_path / "x.duckdb").exists()

@@ -2,7 +2,7 @@
 upload flow the page and its tests share, CSV downloads (through exports) guarded against formula
 injection, the cached review and quality figures, and the small renderers each tab uses.
 
-The writes themselves belong to the package (ingest.import_upload, dedupe.decide/undo);
+The writes themselves belong to the package (importer.import_upload, dedupe.decide/undo);
 this module only calls them, shows what they report, and clears the caches afterwards."""
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ import streamlit as st
 
 from cpc_monitor.store import db
 
-from cpc_monitor.intake import dedupe, ingest, quality
+from cpc_monitor.intake import dedupe, importer, quality
 
 from cpc_monitor.app import access, ui
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
 from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
-from cpc_monitor.intake.ingest import ImportReport
+from cpc_monitor.intake.importer import ImportReport
 
 # Until sign-in exists (issue 4), the page writes only while the server listens on one of these.
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
@@ -87,15 +87,15 @@ class UploadOutcome:
 
 def run_upload(db_path: str | os.PathLike, table: str, filename: str, data: bytes, mode: str = "append",
                dry_run: bool = True) -> UploadOutcome:
-    """Check (dry_run) or import one uploaded file through ingest.import_upload, as the page does.
+    """Check (dry_run) or import one uploaded file through importer.import_upload, as the page does.
 
     Refused outright when the server is not on loopback. After a real import every
     st.cache_data entry is cleared, so every page reads the new file."""
     if not writes_allowed():
         return UploadOutcome(None, loopback_notice())
     try:
-        report = ingest.import_upload(db_path, table, filename, data, mode=mode, dry_run=dry_run, who=page_user())
-    except ingest.ImportRefused as exc:
+        report = importer.import_upload(db_path, table, filename, data, mode=mode, dry_run=dry_run, who=page_user())
+    except importer.ImportRefused as exc:
         return UploadOutcome(exc.report)
     except CpcError as exc:
         return UploadOutcome(None, str(exc))

@@ -255,11 +255,11 @@ def mark_entry_script() -> None:
 def _require_entry_script() -> None:
     """Run again through dashboard.py when a page was started without it."""
     if not st.session_state.pop(ENTRY_MARK, False):
-        # What st.navigation itself does on its first call: leave the pages/ folder mode, so
-        # the rerun starts at dashboard.py, which opens this page by its URL.
-        from streamlit.runtime.pages_manager import PagesManager
+        # Calling st.navigation is Streamlit's own, public way out of the pages/ folder mode;
+        # the rerun then starts at dashboard.py, which opens this page by its URL.
+        from cpc_monitor.app import navigation
 
-        PagesManager.uses_pages_directory = False
+        st.navigation(navigation.pages())
         st.rerun()
 
 

@@ -1,12 +1,14 @@
 """Command-line commands for getting data in: import, restore, and the review of likely
 duplicate victims (duplicates, decide, undo). Each is a thin wrapper over one library
-call (ingest, dedupe); errors become clear lines on stderr and exit status 1."""
+call (importer, backups, dedupe); errors become clear lines on stderr and exit status 1."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from cpc_monitor.intake import dedupe, ingest
+# rules and codes are light (no pandas, no DuckDB); the commands import the rest when they run.
+from cpc_monitor.intake import rules
+from cpc_monitor.store import codes
 
 DEFAULT_DB = "data/cpc.duckdb"
 
@@ -24,10 +26,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "written. Example: python -m cpc_monitor import --db data/cpc.duckdb cases jcf-2024.csv "
                     "--dry-run")
     p.add_argument("--db", default=DEFAULT_DB, help=f"database (default {DEFAULT_DB})")
-    p.add_argument("table", metavar="TABLE", help=f"table to fill: {', '.join(ingest.IMPORTABLE)}")
+    p.add_argument("table", metavar="TABLE", help=f"table to fill: {', '.join(rules.IMPORTABLE)}")
     p.add_argument("files", metavar="FILE", nargs="+", help="CSV (UTF-8, header row) or XLSX files")
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
-    p.add_argument("--mode", choices=ingest.MODES, default="append",
+    p.add_argument("--mode", choices=rules.MODES, default="append",
                    help="append rows (default), or replace the whole table")
     p.set_defaults(run=_import)
 
@@ -56,7 +58,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"database (default {DEFAULT_DB})")
     p.add_argument("kept", metavar="KEPT", help="victim_id of the earlier-identified record")
     p.add_argument("other", metavar="OTHER", help="victim_id of the other record")
-    p.add_argument("decision", metavar="DECISION", choices=dedupe.DECISIONS, help="same_person or different")
+    p.add_argument("decision", metavar="DECISION", choices=codes.DUPLICATE_DECISIONS, help="same_person or different")
     p.set_defaults(run=_decide)
 
     p = sub.add_parser(
@@ -71,9 +73,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _import(args) -> int:
+    from cpc_monitor.errors import ImportRefused
+    from cpc_monitor.intake import importer
+
     try:
-        report = ingest.import_files(args.db, args.table, args.files, mode=args.mode, dry_run=args.dry_run)
-    except ingest.ImportRefused as refused:
+        report = importer.import_files(args.db, args.table, args.files, mode=args.mode, dry_run=args.dry_run)
+    except ImportRefused as refused:
         report = refused.report
     for problem in report.problems:
         print(problem, file=sys.stderr)
@@ -85,8 +90,10 @@ def _import(args) -> int:
 
 
 def _restore(args) -> int:
+    from cpc_monitor.store import backups
+
     if args.backup is None:
-        kept = ingest.backups(args.db)
+        kept = backups.backups(args.db)
         if kept.empty:
             print(f"no backups of {args.db} yet; one is kept each time an import or a decision changes it.")
             return 0
@@ -94,12 +101,14 @@ def _restore(args) -> int:
         for row in kept.itertuples():
             print(f"  {row.name}  saved {row.saved_at:%Y-%m-%d %H:%M:%S} UTC  {row.size_bytes:,} bytes")
         return 0
-    used = ingest.restore(args.db, args.backup)
+    used = backups.restore(args.db, args.backup)
     print(f"restored {args.db} from {used.name}; the version it replaced is kept as a backup.")
     return 0
 
 
 def _duplicates(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     pairs, total = dedupe.pending_review(args.db, LISTED_PAIRS)
     if pairs.empty:
         print("no likely duplicate victims are waiting for review.")
@@ -112,11 +121,15 @@ def _duplicates(args) -> int:
 
 
 def _decide(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     print(dedupe.decide(args.db, args.kept, args.other, args.decision))
     return 0
 
 
 def _undo(args) -> int:
+    from cpc_monitor.intake import dedupe
+
     undone = dedupe.undo(args.db, args.kept, args.other)
     print(f"removed the decision {undone.decision} on {undone.kept} and {undone.other}; "
           "the pair is listed for review again.")

@@ -6,19 +6,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import math
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from cpc_monitor.store import db
-
-from cpc_monitor.evaluation import engine, privacy
-
-from cpc_monitor.definitions import indicators
-from cpc_monitor.errors import CpcError, IndicatorFileError
-from cpc_monitor.present.formatting import format_status, format_value
+# Only light modules at the top: pandas, pydantic, DuckDB and the engine are imported inside
+# the commands that use them, so `--help` and a mistyped command answer at once.
+from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, UnknownIndicator
 
 DEFAULT_DB = "data/cpc.duckdb"
 DEFAULT_INDICATORS = "indicators.yaml"
@@ -111,14 +104,18 @@ def _init(args) -> int:
     from cpc_monitor.store.schema import init_database
 
     if Path(args.db).exists():
-        raise CpcError(f"{args.db} already exists; init writes a new database. "
-                       "Choose another path with --db, or move the file away first.")
+        raise DatabaseExists(f"{args.db} already exists; init writes a new database. "
+                             "Choose another path with --db, or move the file away first.")
     init_database(args.db)
     print(f"wrote an empty database to {args.db} (schema and reference tables; event tables empty)")
     return 0
 
 
 def _validate(args) -> int:
+    from cpc_monitor.definitions import indicators
+    from cpc_monitor.evaluation import engine
+    from cpc_monitor.store import db
+
     iset = indicators.load_indicators(args.yaml)
     issues = list(iset.issues)
     db_path = args.db or (DEFAULT_DB if Path(DEFAULT_DB).is_file() else None)
@@ -141,21 +138,25 @@ def _validate(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from cpc_monitor.cli import evaluate_output as output
+    from cpc_monitor.definitions import indicators
+    from cpc_monitor.evaluation import engine
+
     iset = indicators.load_indicators(args.indicators)
     known = list(iset.index) + [k for k in iset.broken if k not in iset.index]
     for wanted in args.ids or []:
         if wanted not in known:
             close = difflib.get_close_matches(wanted, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise CpcError(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
+            raise UnknownIndicator(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
     evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by)
-    rows = [_result_json(r, args.by, args.suppress) for r in evaluation.results]
+    rows = [output.result_json(r, args.by, args.suppress) for r in evaluation.results]
     if args.format == "json":
-        print(json.dumps({"indicators": rows}, indent=2, default=_json_default))
+        print(json.dumps({"indicators": rows}, indent=2, default=output.json_default))
     elif args.format == "csv":
-        _print_csv(rows, args.by)
+        output.print_csv(rows, args.by)
     else:
-        _print_table(evaluation, rows, args.by)
+        output.print_table(evaluation, rows, args.by)
     failed = [r for r in evaluation.results if r.status == engine.ERROR]
     for r in failed:
         for e in r.errors:
@@ -164,119 +165,8 @@ def _evaluate(args) -> int:
 
 
 def _schema(args) -> int:
+    from cpc_monitor.definitions import indicators
+
     Path(args.out).write_text(json.dumps(indicators.json_schema(), indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
-
-
-# ------------------------------------------------------------------------- output
-
-
-def _number(value) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return None
-    return round(float(value), 6)
-
-
-def _json_default(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
-def _result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) -> dict:
-    out: dict = {"id": result.id, "name": result.name, "pillar": result.pillar, "unit": result.unit,
-                 "direction": result.direction, "status": result.status}
-    if result.status == engine.ERROR:
-        out["errors"] = [str(e) for e in result.errors]
-        out["values"] = []
-        return out
-    frame = privacy.result_values(result, suppress)
-    out["min_cell"] = privacy.min_cell_of(result)
-    dim = by if by and not frame.empty and (frame["dim"] == by).any() else ""
-    if by and not dim:
-        out["note"] = f"'{by}' is not a column of this indicator's table; totals are shown."
-    values = []
-    for row in frame[frame["dim"] == dim].itertuples() if not frame.empty else []:
-        item = {"year": int(row.year), "value": _number(row.value)}
-        if dim:
-            item[by] = row.group
-        for part in ("numerator", "denominator"):
-            if hasattr(row, part):
-                item[part] = _number(getattr(row, part))
-        if suppress and row.suppressed:
-            item["suppressed"] = True
-        values.append(item)
-    out["values"] = values
-    a = privacy.shown_assessment(result, suppress)  # with suppression: derived figures hidden with their value
-    if a is not None:
-        out["assessment"] = {
-            "base_year": a.base_year, "current_year": a.current_year,
-            "base_value": a.base_value, "current_value": a.current_value,
-            "target": a.target, "target_year": a.target_year, "ratio": _number(a.ratio),
-            "projected": _number(a.projected), "status_to_date": _number(a.status_to_date),
-            "score": _number(a.score), "method": a.method_used, "note": a.note}
-        out["milestones"] = [{"year": m.year, "target": m.target, "met": m.met} for m in result.milestones]
-    v = result.verdict
-    if v is not None:  # the status shown on screen, with its evidence (status stays the method's)
-        hide = suppress and v.cases is not None and privacy.is_small(v.cases, privacy.min_cell_of(result))
-        out["verdict"] = {"status": v.code, "reason": v.reason if not hide else v.reason.split(" rests on")[0]
-                          + " rests on too few cases", "cases": None if hide else v.cases, "min_events": v.minimum,
-                          "missed_milestone": list(v.missed_milestone) if v.missed_milestone else None,
-                          "projected": _number(v.projected) if a is not None and a.projected is not None else None,
-                          "bound": v.bound, "bound_year": v.bound_year}
-    if result.measured_baseline is not None:
-        out["measured_baseline"] = _number(result.measured_baseline)
-    if result.notes:
-        out["notes"] = result.notes
-    return out
-
-
-def _print_csv(rows: list[dict], by: str | None) -> None:
-    records = []
-    for r in rows:
-        for v in r["values"] or [{}]:
-            rec = {"id": r["id"], "name": r["name"], "pillar": r["pillar"], "unit": r["unit"], "status": r["status"],
-                   "year": v.get("year")}
-            if by:
-                rec[by] = v.get(by)
-            rec["value"] = f"<{r['min_cell']}" if v.get("suppressed") else v.get("value")
-            rec["numerator"] = v.get("numerator")
-            rec["denominator"] = v.get("denominator")
-            records.append(rec)
-    pd.DataFrame(records).to_csv(sys.stdout, index=False)
-
-
-def _print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None) -> None:
-    if evaluation.synthetic:
-        print("SAMPLE DATA: synthetic figures for demonstration, not real cases.\n")
-    for r in rows:
-        print(f"{r['id']}  [{r['pillar']}, {r['unit']}, {r['direction']}]")
-        print(f"  {r['name']}")
-        print(f"  status: {format_status(r['status'])}")
-        if r["status"] == engine.ERROR:
-            for e in r["errors"]:
-                print(f"    {e}")
-            print()
-            continue
-        a = r.get("assessment") or {}
-        if a.get("current_year") is not None:
-            print(f"  latest {_fmt(a.get('current_value'), r['unit'])} in {a['current_year']}; "
-                  f"base {_fmt(a.get('base_value'), r['unit'])} in {a.get('base_year')}"
-                  + (f"; target {_fmt(a.get('target'), r['unit'])} by {a.get('target_year')}" if a.get('target') is not None else "")
-                  + (f"; projected {_fmt(a.get('projected'), r['unit'])}" if a.get('projected') is not None else ""))
-        groups: dict = {}
-        for v in r["values"]:
-            groups.setdefault(v.get(by, "") if by else "", []).append(v)
-        for group, values in groups.items():
-            label = f"  {group}: " if group else "  "
-            print(label + "  ".join(f"{v['year']} {_fmt(v['value'], r['unit'], v.get('suppressed'), r.get('min_cell'))}" for v in values))
-        for note in r.get("notes", []) + ([r["note"]] if r.get("note") else []):
-            print(f"  note: {note}")
-        print()
-
-
-def _fmt(value, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:
-    return format_value(value, unit, suppressed=bool(suppressed), min_cell=min_cell)

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from cpc_monitor.store import audit, db
-from cpc_monitor.errors import CpcError
+from cpc_monitor.store import audit, codes, db
+from cpc_monitor.errors import DecisionError
 
-DECISIONS = ("same_person", "different")
+DECISIONS = codes.DUPLICATE_DECISIONS
 # How close two records must be to be listed as a likely duplicate.
 MAX_AGE_GAP_YEARS = 1
 MAX_DAYS_APART = 14
@@ -48,10 +48,6 @@ WHERE NOT EXISTS (
   WHERE (d.kept_victim_id = a.victim_id AND d.other_victim_id = b.victim_id)
      OR (d.kept_victim_id = b.victim_id AND d.other_victim_id = a.victim_id))
 """
-
-
-class DecisionError(CpcError):
-    """A duplicate decision or undo that cannot be made (unknown id, wrong order, already decided ...)."""
 
 
 @dataclass(frozen=True)

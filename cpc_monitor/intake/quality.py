@@ -20,7 +20,7 @@ from cpc_monitor.store import db
 
 from cpc_monitor.intake import dedupe
 from cpc_monitor.definitions.indicators import IndicatorSet
-from cpc_monitor.intake.ingest import IMPORTABLE, rule_checks
+from cpc_monitor.intake.rules import IMPORTABLE, rule_checks
 from cpc_monitor.store.schema import BATCH_COLUMN, TABLES, VIEW_COLUMNS
 
 # The column naming who reported a record, for the per-source figures (issue 4).

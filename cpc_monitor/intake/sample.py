@@ -14,7 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from cpc_monitor.store import db, schema
-from cpc_monitor.errors import CpcError
+from cpc_monitor.errors import CpcError, SampleOptionError, SampleRefused
 
 FIRST_YEAR, LAST_YEAR = 2015, 2025
 DATA_END = date(LAST_YEAR, 12, 31)  # no sample date falls after this day
@@ -344,26 +344,27 @@ def build_sample(path: str | os.PathLike, seed: int = 1, scale: int = 1) -> dict
 
 
 def _check_arguments(seed: object, scale: object) -> None:
-    """Raise CpcError unless seed is a whole number >= 0 and scale one from 1 to MAX_SCALE."""
+    """Raise SampleOptionError unless seed is a whole number >= 0 and scale one from 1 to MAX_SCALE."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise CpcError(f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}. "
-                       "Pass for example --seed 1.")
+        raise SampleOptionError(f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}. "
+                                "Pass for example --seed 1.")
     if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
-        raise CpcError(f"The scale must be a whole number from 1 to {MAX_SCALE}, not {scale!r}. "
-                       "Pass --scale 1 for the calibrated sample, or for example --scale 1000 for a benchmark.")
+        raise SampleOptionError(f"The scale must be a whole number from 1 to {MAX_SCALE}, not {scale!r}. "
+                                "Pass --scale 1 for the calibrated sample, or for example --scale 1000 for a "
+                                "benchmark.")
 
 
 def _refuse_real_data(path: Path) -> None:
-    """Raise CpcError when `path` exists and is not a synthetic sample database."""
+    """Raise SampleRefused when `path` exists and is not a synthetic sample database."""
     if not path.exists():
         return
     try:
         with db.reading(path) as con:
             synthetic = db.info(con).get("synthetic")
     except CpcError as exc:
-        raise CpcError(UNREADABLE.format(path=path, reason=exc)) from exc
+        raise SampleRefused(UNREADABLE.format(path=path, reason=exc)) from exc
     if synthetic != "true":
-        raise CpcError(NOT_SYNTHETIC.format(path=path))
+        raise SampleRefused(NOT_SYNTHETIC.format(path=path))
 
 
 # ---------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ FUNDING_KINDS = ("commitment", "disbursement")
 DONORS = ("usg", "goj", "other")
 PARTNERS = ("iom", "warnath", "winrock", "goj", "other")
 PILLARS = ("prosecution", "protection", "prevention", "partnership")
+# A reviewer's decision on a likely duplicate pair of victims (dedupe.py).
+DUPLICATE_DECISIONS = ("same_person", "different")
 AUDIENCES = ("police", "prosecutors", "judiciary", "social_workers", "health", "educators",
              "labour_inspectors", "other")
 

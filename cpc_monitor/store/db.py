@@ -8,15 +8,18 @@ processes")."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import glob
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from cpc_monitor.errors import DatabaseBusy, DatabaseMissing, DatabaseUnusable
+from cpc_monitor.errors import DatabaseBusy, DatabaseMissing, DatabaseUnusable, DiskFull
 
 # Raised by DuckDB for bad SQL, missing columns, permission refusals ...: callers catch it
 # to turn it into a message about the indicator or the import row that caused it.
@@ -26,6 +29,14 @@ SqlError = duckdb.Error
 BACKUPS_KEPT = 5
 
 Connection = duckdb.DuckDBPyConnection
+
+# A full disk, a full quota, and a file over the process's size limit (how the tests fill
+# a disk without root): as an OSError's errno, and as DuckDB words them.
+_NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NO_SPACE_TEXTS = ("No space left on device", "Disk quota exceeded", "File too large")
+# What follows `<db>` in the name of a writer's copy: the writer's pid, then DuckDB's own
+# write-ahead log or spill folder (`<copy>.wal`, `<copy>.tmp/`).
+_COPY_SUFFIX = re.compile(r"\.new-([0-9]+)(\.wal|\.tmp)?")
 
 # Settings of every reader: no files, no network, no extensions, and no way to undo that.
 _READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
@@ -93,14 +104,13 @@ def rebuild(path: str | os.PathLike, *, start_empty: bool = False, keep_backup: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(path):
-        # Holding the lock, no other writer is at work: copies left by a killed one are stale.
-        for stale in path.parent.glob(f"{path.name}.new-*"):
-            _remove(stale)
+        _remove_stale_copies(path)
         new = path.with_name(f"{path.name}.new-{os.getpid()}")
-        if path.exists() and not start_empty:
-            shutil.copyfile(path, new)
-        con = duckdb.connect(str(new))
+        con = None
         try:
+            if path.exists() and not start_empty:
+                shutil.copyfile(path, new)
+            con = duckdb.connect(str(new))
             yield con
             con.execute("CHECKPOINT")
             con.close()
@@ -108,10 +118,53 @@ def rebuild(path: str | os.PathLike, *, start_empty: bool = False, keep_backup: 
             if keep_backup and path.exists():
                 _backup(path)
             os.replace(new, path)
-        except BaseException:
-            con.close()
+        except BaseException as exc:
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):  # after a fatal write error it is already closed
+                    con.close()
             _remove(new)
+            if is_disk_full(exc):
+                raise _disk_full(path, exc) from exc
             raise
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when `exc` says the disk, the quota or the file-size limit ran out."""
+    if isinstance(exc, OSError):
+        return exc.errno in _NO_SPACE_ERRNOS
+    return isinstance(exc, duckdb.Error) and any(text in str(exc) for text in _NO_SPACE_TEXTS)
+
+
+def _disk_full(path: Path, exc: BaseException) -> DiskFull:
+    # The words of the failure only: DuckDB's line also names the copy, which is gone.
+    reason = exc.strerror if isinstance(exc, OSError) else next(t for t in _NO_SPACE_TEXTS if t in str(exc))
+    need = 2 * path.stat().st_size if path.exists() else 0
+    return DiskFull(f"there is not enough disk space to write the new version of {path} ({reason}); nothing was "
+                    f"changed and no partial file was left. Free at least {need / 1e6:,.0f} MB on that disk (a "
+                    "change writes a whole new copy of the database, and keeps a backup), then try again.")
+
+
+def _remove_stale_copies(path: Path) -> None:
+    """Remove the copies (and their DuckDB .wal files and .tmp folders) that a writer killed
+    mid-write left behind. Holding the lock, no other writer is at work; a copy is removed
+    when its pid is ours or no longer running, so a live process's file is never touched."""
+    for stale in path.parent.glob(f"{glob.escape(path.name)}.new-*"):
+        match = _COPY_SUFFIX.fullmatch(stale.name[len(path.name):])
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or not _running(pid):
+            _remove_entry(stale)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def _fsync(path: Path) -> None:
@@ -123,9 +176,17 @@ def _fsync(path: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    for p in (path, Path(f"{path}.wal")):
+    """Remove a writer's copy with its DuckDB .wal file and .tmp spill folder."""
+    for p in (path, Path(f"{path}.wal"), Path(f"{path}.tmp")):
+        _remove_entry(p)
+
+
+def _remove_entry(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
         with contextlib.suppress(FileNotFoundError):
-            p.unlink()
+            path.unlink()
 
 
 def backups_dir(path: str | os.PathLike) -> Path:
@@ -143,7 +204,11 @@ def _backup(path: Path) -> None:
     try:
         os.link(path, target)
     except OSError:
-        shutil.copyfile(path, target)
+        try:
+            shutil.copyfile(path, target)
+        except BaseException:  # a full disk: no half-written backup is left
+            _remove_entry(target)
+            raise
     kept = sorted(folder.glob(f"{path.stem}-*{path.suffix}"), key=lambda p: p.stat().st_mtime_ns)
     for old in kept[:-BACKUPS_KEPT]:
         old.unlink()
