@@ -100,17 +100,16 @@ def _undo(kept: str, other: str) -> None:
 
 
 with duplicates_tab:
-    pairs, total, decided = ui_data.review(path, MAX_PAIRS)
+    pairs, count, decided = ui_data.review(path, MAX_PAIRS)
     note = st.session_state.pop(NOTE, None)
     if note is not None:
         (st.success if note.ok else st.error)(note.text)
     if not can_write:
         st.warning(ui_data.loopback_notice(), icon=":material/lock:")
-    st.markdown(f"**{total:,} likely duplicate pair{'s' * (total != 1)} to review**: victims reported by "
-                "different agencies with the same sex, parish and form of exploitation, ages within a year, "
-                "identified within 14 days. Nothing is merged until you decide; every decision can be undone.")
-    if total > MAX_PAIRS:
-        st.caption(f"Showing the first {MAX_PAIRS} pairs, earliest first; the others follow as you decide.")
+    heading, shown = ui_data.review_words(count, len(pairs))
+    st.markdown(heading)
+    if shown:
+        st.caption(shown)
     choice = st.session_state.get(CHOICE)
     for _, pair in pairs.iterrows():
         kept, other = pair["kept_victim_id"], pair["other_victim_id"]

@@ -164,16 +164,30 @@ def stamp(db_path: Path) -> int:
     return db.version_stamp(db_path)
 
 
-def review(db_path: Path, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """The first `limit` pending likely-duplicate pairs, how many are pending, and the
-    decisions taken (cached per database version)."""
+def review(db_path: Path, limit: int) -> tuple[pd.DataFrame, dedupe.Count, pd.DataFrame]:
+    """The first `limit` pending likely-duplicate pairs, how many are pending (counted up to
+    dedupe.COUNT_CAP), and the decisions taken (cached per database version)."""
     return _review(str(db_path), db.version_stamp(db_path), limit)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    pairs, total = dedupe.pending_review(path, limit)
-    return pairs, total, dedupe.decisions(path)
+def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, dedupe.Count, pd.DataFrame]:
+    pairs, count = dedupe.review(path, limit)
+    return pairs, count, dedupe.decisions(path)
+
+
+def review_words(count: dedupe.Count, shown: int) -> tuple[str, str]:
+    """The review list's heading and, when not every pair is drawn, the note saying which are."""
+    many = count.at_least or count.pairs != 1
+    heading = (f"**{count} likely duplicate pair{'s' * many} to review**: victims reported by different agencies "
+               "with the same sex, parish and form of exploitation, ages within a year, identified within "
+               f"{dedupe.MAX_DAYS_APART} days. Nothing is merged until you decide; every decision can be undone.")
+    if count.at_least:
+        return heading, (f"Showing the first {shown} of at least {count.pairs:,} pairs, earliest first (counting "
+                         f"stops at {count.pairs:,}); the others follow as you decide.")
+    if count.pairs > shown:
+        return heading, f"Showing the first {shown} of {count.pairs:,} pairs, earliest first; the others follow as you decide."
+    return heading, ""
 
 
 def quality_report(db_path: Path, indicators_path: Path) -> tuple[quality.QualityReport, str]:
@@ -366,7 +380,8 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
                ("Rows breaking a rule", f"{int(broken['rows'].sum()):,}", None)]
     if table == "victims" and by != "batch":
         found = report.duplicates[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
-        metrics.append(("Likely duplicate pairs", f"{int(found['pairs'].sum()):,}", None))
+        metrics.append(("Likely duplicate pairs", str(dedupe.Count(int(found["pairs"].sum()), bool(found["at_least"].any()))),
+                        None))
     dupes = report.duplicates
     gaps = complete[complete["missing"] > 0]
     if timely.empty or int(timely["rows"].iloc[0]) == 0:
@@ -389,7 +404,8 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str)
                                  "days since": timely_all["days_since"]}),
         duplicates=pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
                                             for b, g in zip(dupes["by"], dupes["group"])],
-                                 "pairs waiting for review": dupes["pairs"]}))
+                                 "pairs waiting for review": [str(dedupe.Count(int(n), bool(c)))
+                                                              for n, c in zip(dupes["pairs"], dupes["at_least"])]}))
 
 
 def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -49,7 +49,7 @@ class QualityReport:
     timeliness: pd.DataFrame  # table, by, group, rows, latest_date, days_since
     violations: pd.DataFrame  # table, by, group, column, rule, rows (only rules with breaking rows)
     monthly: pd.DataFrame  # table, by, group, month, rows, z, outlier
-    duplicates: pd.DataFrame  # by, group, pairs (likely duplicate victims waiting for review)
+    duplicates: pd.DataFrame  # by, group, pairs, at_least (likely duplicate victims waiting for review)
     impact: pd.DataFrame  # table, column, percent_filled, missing, indicator, name, role, use
     as_of: date
 
@@ -173,9 +173,10 @@ def modified_z(values: np.ndarray | list[float], min_spread: float = 0.0) -> np.
     return (x - median) / spread if spread > 0 else np.zeros_like(x)
 
 
-def duplicate_counts(con: db.Connection) -> pd.DataFrame:
-    """Likely duplicate victim pairs waiting for review: in all, and per agency involved."""
-    return dedupe.count_by_agency(con).astype({"pairs": "int64"})
+def duplicate_counts(con: db.Connection, cap: int | None = dedupe.COUNT_CAP) -> pd.DataFrame:
+    """Likely duplicate victim pairs waiting for review, in all and per agency involved,
+    counted up to `cap` (`at_least` says a count stopped there)."""
+    return dedupe.count_by_agency(con, cap)
 
 
 # --------------------------------------------------------------------------- indicators affected
