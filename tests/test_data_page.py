@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -21,14 +22,17 @@ from streamlit.testing.v1 import AppTest
 
 from cpc_monitor.store import audit, db
 
-from cpc_monitor.intake import dedupe, ingest
+from cpc_monitor.intake import dedupe, ingest, quality
 
 from cpc_monitor.present import csvfile as exports
 
 from cpc_monitor.app import data_page as ui_data
+from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.store.schema import init_database
+from test_pages import array
 
 PAGE = "pages/data.py"
+INDICATORS = Path(__file__).resolve().parent.parent / "indicators.yaml"
 VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
                   "exploitation_type,referred_date,care_provider\n")
 GOOD = (VICTIMS_HEADER
@@ -381,3 +385,176 @@ def test_guarded_neutralises_formulas_only_in_text() -> None:
     assert out["text"].tolist()[:6] == ["'=1+1", "'+SUM(A1)", "'-2", "'@cmd", "'\tx", "plain"]
     assert pd.isna(out["text"].iloc[6])
     assert out["number"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
+
+
+# ----------------------------------------------------------------------------- presentation-safe numbers
+
+
+def min_cell(path: Path = INDICATORS) -> int:
+    """The indicator file's min_cell: counts from 1 to min_cell-1 are hidden in safe mode."""
+    return load_indicators(path).defaults.min_cell
+
+
+def safe_page(open_page: Callable[..., AppTest], safe: bool) -> AppTest:
+    """The Data page with the sidebar's presentation-safe switch on or off."""
+    at = open_page(PAGE, state={"filter_safe": safe})
+    assert not at.exception
+    return at
+
+
+def monthly_victims(path: Path) -> dict[str, int]:
+    """Victims per month (first day, ISO) straight from the file."""
+    with db.reading(path) as con:
+        rows = con.execute("SELECT CAST(date_trunc('month', identified_date) AS DATE), count(*) FROM victims "
+                           "WHERE identified_date IS NOT NULL GROUP BY 1").fetchall()
+    return {m.isoformat(): n for m, n in rows}
+
+
+def test_safe_mode_shows_no_duplicate_pair_and_says_how_to_see_them(open_page: Callable[..., AppTest], data_db: Path,
+                                                                     loopback: None, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    ingest.import_files(data_db, "victims", [csv], who="tester")
+    dedupe.decide(data_db, *PAIR, "different", who="tester")
+    pending = len(dedupe.pending_pairs(data_db))
+    limit = min_cell()
+
+    at = safe_page(open_page, True)
+    duplicates = tab(at, "Duplicates")
+    assert duplicates.info[0].value == ui_data.data_safe.PAIRS_HIDDEN
+    assert "turn off *Presentation-safe numbers* in the sidebar on a trusted screen" in duplicates.info[0].value
+    assert not duplicates.table and not duplicates.button  # no record, no decision, nothing to click
+    shown = f"<{limit}" if 1 <= pending < limit else f"{pending:,}"
+    assert duplicates.markdown[0].value.startswith(f"**{shown} likely duplicate pairs to review**")
+    assert not any("TEST-V-" in m.value for m in duplicates.markdown)
+    assert duplicates.caption[-1].value == ("Not shown while presentation-safe numbers are on: each decision names two "
+                                            "victim records.")
+
+    at = safe_page(open_page, False)  # as before: every pair drawn, with its buttons and the decision
+    duplicates = tab(at, "Duplicates")
+    assert not duplicates.info
+    assert len(duplicates.table) == pending
+    assert any("different people: **TEST-V-1** and **TEST-V-2** both count" in m.value for m in duplicates.markdown)
+
+
+def test_safe_mode_hides_small_quality_counts(open_page: Callable[..., AppTest], data_db: Path, loopback: None,
+                                              tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)  # a batch of 3 victims, one with no care provider
+    batch = ingest.import_files(data_db, "victims", [csv], who="tester").batch_id
+    limit = min_cell()
+    hidden = f"<{limit}"
+    assert 3 < limit, "the batch must be a small count"
+
+    at = safe_page(open_page, True)
+    at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", hidden)
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [hidden, hidden]  # 2 and 1
+    assert complete.loc["victim_id", ["filled", "missing"]].tolist() == [hidden, "0"]  # 3 and 0
+    assert complete["percent_filled"].isna().all(), "a percentage of a hidden count gives it back"
+    timely = frame_with(at, "source or batch", "count").set_index("source or batch")
+    assert timely.loc[batch, "count"] == hidden
+    total = scalar(data_db, "SELECT count(*) FROM victims")
+    assert timely["count"].iloc[0] == f"{total:,}"
+
+    # All rows: the monthly line breaks at every small month, which reads "<5" in place, never 0.
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    line, _, marks = spec["data"]
+    per_month = monthly_victims(data_db)
+    drawn = dict(zip([x[:10] for x in line["x"]], array(line["y"])))
+    small = {m for m, n in per_month.items() if 1 <= n < limit}
+    assert small and all(np.isnan(drawn[m]) for m in small)
+    assert all(drawn[m] == n for m, n in per_month.items() if n >= limit and not np.isnan(drawn[m]))
+    assert {x[:10] for x in marks["x"]} == small and set(marks["text"]) == {hidden}
+    assert marks["name"] == f"Fewer than {limit} records (hidden)"
+    assert f"{len([m for m in drawn if np.isnan(drawn[m])]):,} months with too few records to show" in \
+        spec["layout"]["title"]["text"]
+
+    agencies = frame_with(at, "agency", "pairs waiting for review").set_index("agency")["pairs waiting for review"]
+    with db.reading(data_db) as con:
+        exact = dedupe.count_by_agency(con)
+    per_agency = dict(zip(exact["group"], exact["pairs"]))
+    assert all(agencies[ui_data.code_label(a)] == hidden for a, n in per_agency.items() if a and 1 <= n < limit)
+
+    at = safe_page(open_page, False)  # safe mode off: exact counts, as before
+    at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", "3")
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [2, 1]
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(200 / 3)
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    line = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert dict(zip([x[:10] for x in line["x"]], array(line["y"]))) == {
+        m: per_month.get(m, 0) for m in [x[:10] for x in line["x"]]}
+
+
+def test_safe_mode_completeness_hides_the_other_half_of_a_small_gap(data_db: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    ingest.import_files(data_db, "victims", [csv], who="tester")
+    with db.rebuild(data_db) as con:  # every victim but one has a nationality
+        con.execute("UPDATE victims SET nationality = coalesce(nationality, 'JAM')")
+        con.execute("UPDATE victims SET nationality = NULL WHERE victim_id = 'TEST-V-3'")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+    view = ui_data.quality_view(report, "victims", "all", "", limit=limit)
+    row = view.completeness.set_index("column").loc["nationality"]
+    rows = scalar(data_db, "SELECT count(*) FROM victims")
+    assert (row["filled"], row["missing"]) == (f"more than {rows - limit:,}", f"<{limit}")
+    assert pd.isna(row["percent_filled"])
+    exact = ui_data.quality_view(report, "victims", "all", "").completeness.set_index("column").loc["nationality"]
+    assert (exact["filled"], exact["missing"]) == (rows - 1, 1)
+
+
+def test_safe_mode_audit_log_hides_small_counts_and_decided_records(open_page: Callable[..., AppTest], data_db: Path,
+                                                                    loopback: None, downloads: dict[str, bytes]) -> None:
+    done = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)
+    dedupe.decide(data_db, *PAIR, "same_person", who="tester")
+    limit = min_cell()
+    hidden = f"<{limit}"
+
+    at = safe_page(open_page, True)
+    log = frame_with(at, "at", "who", "action", "outcome")
+    assert log["action"].tolist() == ["duplicate_decision", "import"]
+    assert log["rows_added"].tolist()[1] == hidden
+    assert log["message"].tolist() == [
+        ui_data.data_safe.DECISION_WORDS["duplicate_decision"],
+        done.report.summary().replace("3 rows", f"{hidden} rows")]
+    assert "TEST-V" not in " ".join(log["message"])
+    exported = pd.read_csv(io.StringIO(downloads["audit-log.csv"].decode()), dtype=str, keep_default_na=False)
+    assert exported["rows_added"].tolist() == ["", hidden]
+    assert exported["message"].tolist() == log["message"].tolist()
+
+    at = safe_page(open_page, False)  # off: every figure and record, as before
+    log = frame_with(at, "at", "who", "action", "outcome")
+    assert log["rows_added"].tolist()[1] == 3
+    assert log["message"].tolist()[1] == done.report.summary()
+    assert "TEST-V-1 kept, TEST-V-2 other" in log["message"].tolist()[0]
+
+
+def test_safe_messages_hide_lone_small_numbers_only() -> None:
+    limit = min_cell()
+    text = "imported 3 rows into victims from v2.csv (1,204 rows read) as batch b-20250601-3; TEST-V-4 on 2025-06-01"
+    assert ui_data.data_safe.message(text, limit) == (
+        f"imported <{limit} rows into victims from v2.csv (1,204 rows read) as batch b-20250601-3; TEST-V-4 on "
+        "2025-06-01")
+    assert ui_data.data_safe.message(f"{limit} rows, 0 errors", limit) == f"{limit} rows, 0 errors"
+
+
+def test_safe_mode_follows_min_cell_of_the_indicator_file(open_page: Callable[..., AppTest], data_db: Path,
+                                                          loopback: None, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    raised = min_cell() * 20  # every monthly count of the sample is below it
+    yaml = tmp_path / "indicators.yaml"
+    text = INDICATORS.read_text(encoding="utf-8")
+    yaml.write_text(text.replace(f"min_cell: {min_cell()}", f"min_cell: {raised}", 1), encoding="utf-8")
+    assert min_cell(yaml) == raised
+    monkeypatch.setenv("CPC_INDICATORS", str(yaml))
+    at = safe_page(open_page, True)
+    victims = scalar(data_db, "SELECT count(*) FROM victims")
+    assert victims >= raised, "the all-rows count stays shown"
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", f"{victims:,}")
+    marks = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][2]
+    assert set(marks["text"]) == {f"<{raised}"}

@@ -15,11 +15,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cpc_monitor.store import db
+from cpc_monitor.store import audit, db
 
 from cpc_monitor.intake import dedupe, ingest, quality
 
-from cpc_monitor.app import access, ui
+from cpc_monitor.app import access, data_safe, ui
+from cpc_monitor.evaluation import privacy
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
 from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
@@ -176,10 +177,12 @@ def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, dedupe.Cou
     return pairs, count, dedupe.decisions(path)
 
 
-def review_words(count: dedupe.Count, shown: int) -> tuple[str, str]:
-    """The review list's heading and, when not every pair is drawn, the note saying which are."""
+def review_words(count: dedupe.Count, shown: int, limit: int | None = None) -> tuple[str, str]:
+    """The review list's heading and, when not every pair is drawn, the note saying which are.
+    In safe mode (`limit`) a count from 1 to limit-1 reads "<5"."""
     many = count.at_least or count.pairs != 1
-    heading = (f"**{count} likely duplicate pair{'s' * many} to review**: victims reported by different agencies "
+    words = f"<{limit}" if limit is not None and privacy.is_small(count.pairs, limit) else str(count)
+    heading = (f"**{words} likely duplicate pair{'s' * many} to review**: victims reported by different agencies "
                "with the same sex, parish and form of exploitation, ages within a year, identified within "
                f"{dedupe.MAX_DAYS_APART} days. Nothing is merged until you decide; every decision can be undone.")
     if count.at_least:
@@ -204,6 +207,30 @@ def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date) 
     except CpcError as exc:
         iset, note = None, f"The indicator file {ind_path} cannot be read ({exc}), so no indicator is named here."
     return quality.quality_report(path, iset, today), note
+
+
+def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:
+    """The audit log, newest first; in safe mode (`limit`) with small counts hidden and duplicate
+    decisions not naming their records (data_safe.audit_rows)."""
+    log = audit.entries(db_path).iloc[::-1].reset_index(drop=True)
+    return log if limit is None or log.empty else data_safe.audit_rows(log, limit)
+
+
+def audit_columns(safe: bool) -> dict:
+    """How the audit log's columns are drawn (in safe mode its counts are text: "<5")."""
+    kind = st.column_config.TextColumn if safe else st.column_config.NumberColumn
+    return {"message": st.column_config.TextColumn(width="large"), "rows_added": kind("rows added"),
+            "rows_replaced": kind("rows replaced")}
+
+
+def completeness_columns(safe: bool) -> dict:
+    """How the completeness table's columns are drawn (in safe mode its counts are text)."""
+    def count(label: str):
+        return st.column_config.TextColumn(label) if safe else st.column_config.NumberColumn(label, format="localized")
+
+    return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
+                                                              width="large"),
+            "filled": count("rows filled"), "missing": count("rows missing")}
 
 
 # ----------------------------------------------------------------------------- duplicates
@@ -291,46 +318,68 @@ def table_words(table: str) -> str:
 
 
 def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
-    """The monthly chart's finding (which months stand out), with the usual month on a second line."""
+    """The monthly chart's finding (which months stand out), with the usual month on a second line.
+    In safe mode (`months` from data_safe.monthly: hidden months have no count) the figures are
+    those of the months shown, and the hidden months are counted."""
     subject = table_words(table) + (f" from {code_label(group)}" if by == "source" else "")
     if months.empty:
         return f"{subject}: no dated records"
-    usual = (f"<br><span style='font-size:13px;color:#4A5868'>a usual month has {months['rows'].median():,.0f} "
-             f"records (range {months['rows'].min():,}–{months['rows'].max():,})</span>")
+    hidden = months["hidden"].astype(bool) if "hidden" in months.columns else pd.Series(False, index=months.index)
+    shown = months.loc[~hidden, "rows"]
+    n_hidden = int(hidden.sum())
+    if shown.empty:
+        usual = "every month has too few records to show"
+    else:
+        usual = (f"{'of the months shown, a usual one' if n_hidden else 'a usual month'} has {shown.median():,.0f} "
+                 f"records (range {shown.min():,.0f}–{shown.max():,.0f})"
+                 + (f"; {n_hidden:,} month{'s' * (n_hidden != 1)} with too few records to show" if n_hidden else ""))
+    usual = f"<br><span style='font-size:13px;color:#4A5868'>{usual}</span>"
     if len(months) < quality.MIN_MONTHS:
         return f"{subject}: {len(months)} months are too few to judge" + usual
     flagged = months[months["outlier"].astype(bool)]
     if flagged.empty:
         return f"{subject}: no month stands out" + usual
-    named = [f"{pd.Timestamp(m):%b %Y} ({r:,})" for m, r in zip(flagged["month"], flagged["rows"])]
+    named = [f"{pd.Timestamp(m):%b %Y} ({'hidden' if h else f'{r:,.0f}'})"
+             for m, r, h in zip(flagged["month"], flagged["rows"], hidden[flagged.index])]
     if len(named) > MONTHS_NAMED:
         named = named[:MONTHS_NAMED - 1] + [f"{len(named) - MONTHS_NAMED + 1} more"]
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
     return f"{subject}: {len(flagged)} unusual month{'s' * (len(flagged) != 1)}, {listed}" + usual
 
 
-def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
+def monthly_chart(months: pd.DataFrame, title: str, limit: int | None = None) -> go.Figure:
     """Records per month as a line, unusual months (modified z-score above quality.OUTLIER_Z)
-    marked with labelled diamonds. Returns the figure; draws nothing."""
+    marked with labelled diamonds. In safe mode (`limit`, `months` from data_safe.monthly) the
+    line breaks at a hidden month, never drawn as 0, and a month with fewer than `limit`
+    records reads "<5" in place. Returns the figure; draws nothing."""
+    hidden = months["hidden"].astype(bool) if "hidden" in months.columns else pd.Series(False, index=months.index)
     fig = go.Figure()
-    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"], mode="lines", name="Records in the month",
-                    line={"color": ACCENT, "width": 2}, hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
-    flagged = months[months["outlier"].astype(bool)]
+    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"].where(~hidden), mode="lines",
+                    name="Records in the month", line={"color": ACCENT, "width": 2}, connectgaps=False,
+                    hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
+    flagged = months[months["outlier"].astype(bool) & ~hidden]
     fig.add_scatter(x=pd.to_datetime(flagged["month"]), y=flagged["rows"], mode="markers+text",
                     name=f"Unusual month (modified z-score beyond ±{quality.OUTLIER_Z})",
                     marker={"symbol": "diamond", "size": 11, "color": OUTLIER_COLOUR,
                             "line": {"width": 1, "color": "white"}},
-                    text=[f"{r:,}" for r in flagged["rows"]], textposition="top center",
+                    text=[f"{r:,.0f}" for r in flagged["rows"]], textposition="top center",
                     hovertemplate="%{x|%b %Y}: %{y:,} records, unusual<extra></extra>")
+    small = months[months["small"].astype(bool)] if "small" in months.columns else months.iloc[0:0]
+    if limit is not None and not small.empty:
+        fig.add_scatter(x=pd.to_datetime(small["month"]), y=[limit / 2] * len(small), mode="text",
+                        text=[f"<{limit}"] * len(small), textfont={"size": 10, "color": "#4A5868"},
+                        name=f"Fewer than {limit} records (hidden)",
+                        hovertemplate=f"%{{x|%b %Y}}: fewer than {limit} records<extra></extra>")
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#1C2733"}, height=MONTHLY_HEIGHT,
                       margin={"l": 10, "r": 20, "t": 70, "b": 10}, plot_bgcolor="white", paper_bgcolor="white",
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
                       showlegend=True)
     fig.update_xaxes(title_text="Month", showgrid=False, linecolor="#AEB7C2", ticks="outside")
-    top = float(months["rows"].max()) if not months.empty else 1.0
+    shown = months["rows"].where(~hidden)
+    top = float(shown.max()) if shown.notna().any() else 1.0
     fig.update_yaxes(title_text="Records in the month", gridcolor="#E6E9ED", zeroline=False, tickformat=",d",
-                     range=[0, max(top, 1.0) * HEADROOM])
+                     range=[0, max(top, float(limit or 1)) * HEADROOM])
     return fig
 
 
@@ -357,55 +406,87 @@ def views(report: quality.QualityReport, table: str) -> dict[str, tuple[str, str
     return {view_label(by, group): (by, group) for by, group in pairs}
 
 
-def quality_view(report: quality.QualityReport, table: str, by: str, group: str) -> QualityView:
-    """Cut the report down to `table` and one view of it."""
+def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
+                 limit: int | None = None) -> QualityView:
+    """Cut the report down to `table` and one view of it. `limit` (min_cell) switches on
+    presentation-safe numbers: counts from 1 to limit-1 read "<5" (data_safe)."""
     def pick(frame: pd.DataFrame) -> pd.DataFrame:
         keep = (frame["by"] == by) & (frame["group"] == group)
         if "table" in frame.columns:
             keep &= frame["table"] == table
         return frame[keep]
 
-    complete = completeness_table(pick(report.completeness))
-    timely = pick(report.timeliness)
-    broken = pick(report.violations)
+    exact = completeness_table(pick(report.completeness))
     monthly, note = pick(report.monthly), ""
     if by == "batch":
         monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == "all")]
         note = "Monthly counts are per table and per source, not per import batch: all rows are shown."
+    if limit is not None:
+        monthly = data_safe.monthly(monthly, limit)
+    timely_all = report.timeliness[report.timeliness["table"] == table].reset_index(drop=True)
+    counted = timely_all if limit is None else data_safe.counts_as_text(timely_all, ["rows"], limit)
+    mine = (timely_all["by"] == by) & (timely_all["group"] == group)
+    timely = timely_all[mine]
     latest = timely["latest_date"].iloc[0] if not timely.empty else None
     dated = latest is not None and pd.notna(latest)
-    metrics = [("Rows", f"{int(timely['rows'].iloc[0]) if not timely.empty else 0:,}", None),
+    rows = counted.loc[mine, "rows"].iloc[0] if mine.any() else 0
+    broken = pick(report.violations)[["column", "rule", "rows"]].reset_index(drop=True)
+    metrics = [("Rows", rows if limit is not None else f"{int(rows):,}", None),
                ("Latest record", _day(latest) if dated else "none",
                 f"{int(timely['days_since'].iloc[0]):,} days before {_day(report.as_of)}" if dated else None),
-               ("Rows breaking a rule", f"{int(broken['rows'].sum()):,}", None)]
+               ("Rows breaking a rule", _total_words(broken["rows"], limit), None)]
+    dupes = pair_counts(report.duplicates, limit)
     if table == "victims" and by != "batch":
-        found = report.duplicates[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
-        metrics.append(("Likely duplicate pairs", str(dedupe.Count(int(found["pairs"].sum()), bool(found["at_least"].any()))),
+        found = dupes[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
+        metrics.append(("Likely duplicate pairs", found["pairs waiting for review"].iloc[0] if not found.empty else "0",
                         None))
-    dupes = report.duplicates
-    gaps = complete[complete["missing"] > 0]
+    gaps = exact[exact["missing"] > 0]
+    complete = exact if limit is None else data_safe.completeness(exact, limit)
     if timely.empty or int(timely["rows"].iloc[0]) == 0:
         words = "no rows yet."
     elif gaps.empty:
-        words = f"all {len(complete)} columns are filled in every row."
+        words = f"all {len(exact)} columns are filled in every row."
     else:
-        words = (f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
-                 f"({gaps['percent_filled'].iloc[0]:.0f}%).")
-    timely_all = report.timeliness[report.timeliness["table"] == table]
+        least = complete["percent_filled"].loc[gaps.index[0]]
+        words = (f"{len(gaps)} of {len(exact)} columns have gaps; least filled: {gaps['column'].iloc[0]}"
+                 + (f" ({least:.0f}%)." if pd.notna(least) else "."))
+    impact = impact_table(report.impact, table)
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
         monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
-        violations=broken[["column", "rule", "rows"]].reset_index(drop=True),
-        impact=impact_table(report.impact, table),
-        timeliness=pd.DataFrame({"rows": timely_all["by"].map(BY_WORDS), "source or batch": [
+        violations=broken if limit is None else data_safe.counts_as_text(broken, ["rows"], limit),
+        impact=impact if limit is None or impact.empty else data_safe.impact(impact, limit),
+        timeliness=pd.DataFrame({"rows": counted["by"].map(BY_WORDS), "source or batch": [
                                      code_label(g) if b == "source" else g
-                                     for b, g in zip(timely_all["by"], timely_all["group"])],
-                                 "count": timely_all["rows"], "latest record": timely_all["latest_date"],
-                                 "days since": timely_all["days_since"]}),
-        duplicates=pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
-                                            for b, g in zip(dupes["by"], dupes["group"])],
-                                 "pairs waiting for review": [str(dedupe.Count(int(n), bool(c)))
-                                                              for n, c in zip(dupes["pairs"], dupes["at_least"])]}))
+                                     for b, g in zip(counted["by"], counted["group"])],
+                                 "count": counted["rows"], "latest record": counted["latest_date"],
+                                 "days since": counted["days_since"]}),
+        duplicates=dupes)
+
+
+def pair_counts(dupes: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """Likely duplicate pairs per agency, as words ("at least 10,000"); in safe mode (`limit`)
+    a count from 1 to limit-1 reads "<5", and so does a second agency's when one alone would
+    (each pair counts for its two agencies, so the agencies add up to twice the total)."""
+    hidden = (privacy.hide_small_counts(dupes, ["pairs"], limit, within=["by"])[1]["pairs"] if limit is not None
+              else pd.Series(False, index=dupes.index))
+    words = [f"<{limit}" if hide else str(dedupe.Count(int(n), bool(c)))
+             for n, c, hide in zip(dupes["pairs"], dupes["at_least"], hidden)]
+    return pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
+                                    for b, g in zip(dupes["by"], dupes["group"])],
+                         "pairs waiting for review": words}, index=dupes.index)
+
+
+def _total_words(counts: pd.Series, limit: int | None) -> str:
+    """The sum of `counts` for a metric; in safe mode "<5" when small, and "more than N" (the
+    sum of the shown ones) when a part is hidden, so the total never gives a hidden part back."""
+    total = int(counts.sum())
+    if limit is None:
+        return f"{total:,}"
+    if privacy.is_small(total, limit):
+        return f"<{limit}"
+    small = counts.between(1, limit - 1)
+    return f"more than {int(counts[~small].sum()):,}" if small.any() else f"{total:,}"
 
 
 def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,103 @@
+"""The Data page in presentation-safe mode: its quality counts, duplicate counts and audit rows
+with the counts from 1 to min_cell-1 reading "<5" (privacy.hide_small_counts decides which),
+and the figures that would give a hidden count back hidden with it: a percentage beside its
+row count, the other half of a count that adds up to a known total.
+
+Pure pandas: nothing here calls Streamlit. min_cell comes from the caller (the indicator file)."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from cpc_monitor.evaluation import privacy
+
+# Why the duplicate review is not drawn in safe mode, and how to see it.
+PAIRS_HIDDEN = ("**Duplicate pairs are not shown while presentation-safe numbers are on.** Each pair sets out two "
+                "children's records side by side (ids, dates, ages, parish), so it must not be on a screen "
+                "others can see. To review pairs, turn off *Presentation-safe numbers* in the sidebar on a "
+                "trusted screen, such as your own computer with no one looking on.")
+# An audit entry on a duplicate decision names two victim records: in safe mode it says only this.
+DECISION_WORDS = {"duplicate_decision": "A decision on a likely duplicate pair (the records are not shown while "
+                                        "presentation-safe numbers are on).",
+                  "duplicate_undo": "A duplicate decision undone (the records are not shown while "
+                                    "presentation-safe numbers are on)."}
+# A whole number standing alone in a sentence ("3 rows", "(1,204 rows read)"), not part of an
+# id, a date, a time, a decimal or a file name ("TEST-V-3", "2025-06-01", "v2.csv").
+_NUMBER = re.compile(r"(?<![\w.,:/'-])\d{1,3}(?:,\d{3})*(?![\w.:/'-]|,\d)")
+
+
+def hidden_text(limit: int) -> str:
+    """How a hidden count reads: "<5"."""
+    return f"<{limit}"
+
+
+def count_text(value: float | int | None, limit: int) -> str:
+    """A count as people read it in safe mode: "1,234", "0", "<5" for 1 to limit-1."""
+    if value is None or pd.isna(value):
+        return ""
+    return hidden_text(limit) if privacy.is_small(float(value), limit) else f"{int(value):,}"
+
+
+def counts_as_text(frame: pd.DataFrame, columns: list[str], limit: int,
+                   within: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """`frame` with its `columns` of counts as text, hidden ones (and, `within` a total, the
+    second cell that would give a single hidden one back) reading "<5"."""
+    out, mask = privacy.hide_small_counts(frame, columns, limit, within)
+    for column in columns:
+        out[column] = [hidden_text(limit) if hide else ("" if pd.isna(v) else f"{int(v):,}")
+                       for v, hide in zip(out[column], mask[column])]
+    return out
+
+
+def completeness(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """A completeness table (column, percent_filled, filled, missing) in safe mode: a hidden
+    filled or missing count reads "<5", the other one "more than N" (their sum is the row
+    count, shown above the table), and the percentage of a row with a hidden count is left
+    empty."""
+    out, mask = privacy.hide_small_counts(frame, ["filled", "missing"], limit)
+    rows = frame["filled"] + frame["missing"]
+    hidden = mask["filled"] | mask["missing"]
+    for column, other in (("filled", "missing"), ("missing", "filled")):
+        out[column] = [hidden_text(limit) if mask.at[i, column]
+                       else f"more than {rows[i] - limit:,}" if mask.at[i, other] and rows[i] >= limit
+                       else f"{int(frame.at[i, column]):,}" for i in frame.index]
+    out["percent_filled"] = frame["percent_filled"].where(~hidden)
+    return out
+
+
+def impact(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The indicators-affected table in safe mode: a missing count from 1 to limit-1 reads
+    "<5" and its percentage filled is left empty (with the table's row count it would give
+    the count back)."""
+    out, mask = privacy.hide_small_counts(frame, ["missing"], limit)
+    out["missing"] = [hidden_text(limit) if hide else f"{int(v):,}" for v, hide in zip(frame["missing"], mask["missing"])]
+    out["percent_filled"] = frame["percent_filled"].where(~mask["missing"])
+    return out
+
+
+def monthly(months: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Records per month in safe mode: `rows` NaN for a month with 1 to limit-1 records (and, if
+    only one month of a series is hidden, its smallest other month: the series adds up to the
+    row count shown beside it), a column `hidden` marking them and `small` marking those with 1
+    to limit-1 records (the chart writes "<5" there)."""
+    out, mask = privacy.hide_small_counts(months, ["rows"], limit, within=["table", "by", "group"])
+    return out.assign(hidden=mask["rows"], small=months["rows"].between(1, limit - 1))
+
+
+def message(text: str | None, limit: int) -> str | None:
+    """An audit message with every count from 1 to limit-1 standing alone reading "<5"."""
+    if not isinstance(text, str):
+        return text
+    return _NUMBER.sub(lambda m: hidden_text(limit) if privacy.is_small(int(m.group().replace(",", "")), limit)
+                       else m.group(), text)
+
+
+def audit_rows(log: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The audit log in safe mode: rows added and replaced as text ("<5" for 1 to limit-1),
+    small counts in messages hidden, and duplicate decisions without the records they name."""
+    out = counts_as_text(log, ["rows_added", "rows_replaced"], limit)
+    decided = log["action"].isin(list(DECISION_WORDS))
+    out["message"] = [DECISION_WORDS[a] if d else message(m, limit)
+                      for a, d, m in zip(log["action"], decided, log["message"])]
+    return out
