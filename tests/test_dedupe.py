@@ -193,17 +193,22 @@ def test_a_page_of_pairs_is_the_start_of_the_full_list(victims_db, tmp_path):
             assert dedupe.pairs(con, limit).equals(full.head(limit)), limit
 
 
-def test_counts_stop_at_the_cap_and_say_so(victims_db):
+def test_counts_stop_at_the_cap_and_say_so(victims_db, tmp_path):
+    later = tmp_path / "later.csv"  # a third pair, the latest, between the police and an NGO
+    later.write_text(HEADER + "VR,2025-02-01,police,male,9,Portland,labour\n"
+                              "VS,2025-02-02,ngo,male,10,Portland,labour\n", encoding="utf-8")
+    ingest.import_files(victims_db, "victims", [later])
     with db.reading(victims_db) as con:
-        assert dedupe.count_pending(con, cap=None) == dedupe.Count(2)
-        assert dedupe.count_pending(con, cap=2) == dedupe.Count(2, at_least=False)
+        assert dedupe.count_pending(con, cap=None) == dedupe.Count(3)
+        assert dedupe.count_pending(con, cap=3) == dedupe.Count(3, at_least=False)
         capped = dedupe.count_pending(con, cap=1)
         assert capped == dedupe.Count(1, at_least=True) and str(capped) == "at least 1"
         exact = dedupe.count_by_agency(con, cap=None)
-        assert exact.values.tolist() == [["all", "", 2, False], ["source", "cpfsa", 2, False],
-                                         ["source", "police", 2, False]]
-        bounded = dedupe.count_by_agency(con, cap=1)
-        assert bounded["pairs"].tolist() == [1, 1, 1] and bounded["at_least"].all()
-    assert dedupe.pending_review(victims_db, 1)[1] == 2  # the command line counts every pair
+        assert exact.values.tolist() == [["all", "", 3, False], ["source", "cpfsa", 2, False],
+                                         ["source", "ngo", 1, False], ["source", "police", 3, False]]
+        bounded = dedupe.count_by_agency(con, cap=1)  # the earliest pair: VA (police) and VB (cpfsa)
+        assert bounded.values.tolist() == [["all", "", 1, True], ["source", "cpfsa", 1, True],
+                                           ["source", "police", 1, True]]
+    assert dedupe.pending_review(victims_db, 1)[1] == 3  # the command line counts every pair
     first, count = dedupe.review(victims_db, 1, cap=1)
     assert first["kept_victim_id"].tolist() == ["VA"] and count == dedupe.Count(1, at_least=True)

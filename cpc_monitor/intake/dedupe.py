@@ -135,11 +135,10 @@ def count_by_agency(con: db.Connection, cap: int | None = COUNT_CAP) -> pd.DataF
     pairs, at_least. Agencies in no pair are left out.
 
     Counting stops after `cap` pairs (None: every one). Then every count is flagged
-    `at_least`: the agencies' counts are those among the first `cap` pairs found, so each is a
-    true lower bound. (A condition inside the join stops DuckDB from cutting it short, so the
-    agencies are counted in the bounded pairs, not by one join each.)"""
-    sql = f"SELECT kept_identified_by, other_identified_by FROM ({PENDING_PAIRS_SQL})"
-    found = con.execute(sql + (" LIMIT ?" if cap is not None else ""), [cap + 1] if cap is not None else []).df()
+    `at_least`: the agencies' counts are those among the earliest `cap` pairs, so each is a
+    true lower bound, the same on every run. (A condition inside the join stops DuckDB from
+    cutting it short, so the agencies are counted in the bounded pairs, not by one join each.)"""
+    found = pairs(con, cap + 1 if cap is not None else None)[["kept_identified_by", "other_identified_by"]]
     at_least = cap is not None and len(found) > cap
     found = found.head(cap) if cap is not None else found
     agencies = pd.concat([found["kept_identified_by"], found["other_identified_by"]]).dropna().value_counts()

@@ -82,14 +82,17 @@ def groupings(table: str) -> list[tuple[str, str]]:
     return out
 
 
-def _grouped(table: str, select: str, where: str = "", extra_group: str = "") -> str:
-    """One SELECT per grouping of `table`, as a UNION ALL with columns by, "group", then `select`."""
-    parts = []
-    for by, expr in groupings(table):
-        group = ", ".join(x for x in ("1, 2" if by != "all" else "", extra_group) if x)
-        parts.append(f"SELECT '{by}' AS by, {expr} AS \"group\", {select} FROM {table}"
-                     + (f" WHERE {where}" if where else "") + (f" GROUP BY {group}" if group else ""))
-    return " UNION ALL ".join(parts)
+def _grouped(table: str, select: str, where: str = "") -> str:
+    """One SELECT over `table` with columns by, "group", then `select`, a row per grouping (all
+    rows, each source, each batch): GROUPING SETS, so the table is scanned once, not once per
+    grouping."""
+    keyed = [(by, expr) for by, expr in groupings(table) if by != "all"]
+    keys = ", ".join(f"{expr} AS cpc_{by}" for by, expr in keyed)
+    by = "CASE " + " ".join(f"WHEN grouping(cpc_{b}) = 0 THEN '{b}'" for b, _ in keyed) + " ELSE 'all' END"
+    group = "coalesce(" + ", ".join(f"cpc_{b}" for b, _ in keyed) + ", '')"
+    sets = ", ".join(["()"] + [f"(cpc_{b})" for b, _ in keyed])
+    return (f"SELECT {by} AS by, {group} AS \"group\", {select} FROM (SELECT *, {keys} FROM {table}"
+            + (f" WHERE {where}" if where else "") + f") GROUP BY GROUPING SETS ({sets})")
 
 
 # --------------------------------------------------------------------------- figures
@@ -143,7 +146,7 @@ def monthly_counts(con: db.Connection, table: str) -> pd.DataFrame:
     sql = " UNION ALL ".join(
         f"SELECT '{by}' AS by, {expr} AS \"group\", CAST(date_trunc('month', {column}) AS DATE) AS month, "
         f"count(*) AS rows FROM {table} WHERE {column} IS NOT NULL GROUP BY 1, 2, 3" for by, expr in sets)
-    raw = con.execute(sql).df()
+    raw = con.execute(sql + " ORDER BY 1, 2, 3").df()  # series in the same order on every run
     frames = []
     for (by, group), part in raw.groupby(["by", "group"], sort=False):
         months = pd.date_range(pd.Timestamp(part["month"].min()), pd.Timestamp(part["month"].max()), freq="MS")
