@@ -150,6 +150,8 @@ with quality_tab:
     report, note = ui_data.quality_report(path, ui.indicators_path())
     if note:
         st.caption(note)
+    if safe:
+        st.caption(ui_data.data_safe.safe_note(limit))
     tables = list(dict.fromkeys(report.completeness["table"]))
     left, right = st.columns(2)
     table = left.selectbox("Table", tables, key="quality_table",

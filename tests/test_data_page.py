@@ -461,13 +461,14 @@ def test_safe_mode_hides_small_quality_counts(open_page: Callable[..., AppTest],
     # All rows: the monthly line breaks at every small month, which reads "<5" in place, never 0.
     at.selectbox(key="quality_view_victims").set_value("All rows").run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    line, _, marks = spec["data"]
+    marks, line, _ = spec["data"]
     per_month = monthly_victims(data_db)
     drawn = dict(zip([x[:10] for x in line["x"]], array(line["y"])))
     small = {m for m, n in per_month.items() if 1 <= n < limit}
     assert small and all(np.isnan(drawn[m]) for m in small)
     assert all(drawn[m] == n for m, n in per_month.items() if n >= limit and not np.isnan(drawn[m]))
     assert {x[:10] for x in marks["x"]} == small and set(marks["text"]) == {hidden}
+    assert set(array(marks["y"])) == {limit}, "a band up to min_cell: fewer than it, never 0"
     assert marks["name"] == f"Fewer than {limit} records (hidden)"
     assert f"{len([m for m in drawn if np.isnan(drawn[m])]):,} months with too few records to show" in \
         spec["layout"]["title"]["text"]
@@ -556,5 +557,5 @@ def test_safe_mode_follows_min_cell_of_the_indicator_file(open_page: Callable[..
     victims = scalar(data_db, "SELECT count(*) FROM victims")
     assert victims >= raised, "the all-rows count stays shown"
     assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", f"{victims:,}")
-    marks = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][2]
+    marks = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert set(marks["text"]) == {f"<{raised}"}

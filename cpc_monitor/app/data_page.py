@@ -35,6 +35,8 @@ TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than 12 rows scrol
 SHOWN_PROBLEMS = 500  # problems drawn on the page (a static table); the CSV download has every one
 MONTHLY_HEIGHT = 340  # px: the monthly chart with its two-line title and legend
 MONTHS_NAMED = 3  # unusual months named in the chart's title; more are counted ("and 4 more")
+HIDDEN_COLOUR = "#D5DAE0"  # the pale band of a month hidden in safe mode
+HIDDEN_BAR_MS = 25 * 86_400_000  # its width: most of a month, in ms (plotly's unit for dates)
 HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so that month's label stays inside
 BY_WORDS = {"all": "all rows", "source": "per source", "batch": "per import batch"}  # quality.groupings' names
 # Table names that do not read as words once their underscores become spaces.
@@ -354,7 +356,16 @@ def monthly_chart(months: pd.DataFrame, title: str, limit: int | None = None) ->
     records reads "<5" in place. Returns the figure; draws nothing."""
     hidden = months["hidden"].astype(bool) if "hidden" in months.columns else pd.Series(False, index=months.index)
     fig = go.Figure()
-    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"].where(~hidden), mode="lines",
+    small = months[months["small"].astype(bool)] if "small" in months.columns else months.iloc[0:0]
+    if limit is not None and not small.empty:
+        # A pale band up to `limit` where a month has too few records to show: "<5" in place, never 0.
+        fig.add_bar(x=pd.to_datetime(small["month"]), y=[limit] * len(small), width=HIDDEN_BAR_MS,
+                    marker={"color": HIDDEN_COLOUR, "line": {"width": 0}}, text=[f"<{limit}"] * len(small),
+                    textposition="none", name=f"Fewer than {limit} records (hidden)",
+                    hovertemplate=f"%{{x|%b %Y}}: fewer than {limit} records<extra></extra>")
+    # In safe mode a month shown between hidden ones has no neighbour to draw a line to: a dot shows it.
+    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"].where(~hidden),
+                    mode="lines" if limit is None else "lines+markers", marker={"size": 4},
                     name="Records in the month", line={"color": ACCENT, "width": 2}, connectgaps=False,
                     hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
     flagged = months[months["outlier"].astype(bool) & ~hidden]
@@ -364,12 +375,6 @@ def monthly_chart(months: pd.DataFrame, title: str, limit: int | None = None) ->
                             "line": {"width": 1, "color": "white"}},
                     text=[f"{r:,.0f}" for r in flagged["rows"]], textposition="top center",
                     hovertemplate="%{x|%b %Y}: %{y:,} records, unusual<extra></extra>")
-    small = months[months["small"].astype(bool)] if "small" in months.columns else months.iloc[0:0]
-    if limit is not None and not small.empty:
-        fig.add_scatter(x=pd.to_datetime(small["month"]), y=[limit / 2] * len(small), mode="text",
-                        text=[f"<{limit}"] * len(small), textfont={"size": 10, "color": "#4A5868"},
-                        name=f"Fewer than {limit} records (hidden)",
-                        hovertemplate=f"%{{x|%b %Y}}: fewer than {limit} records<extra></extra>")
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#1C2733"}, height=MONTHLY_HEIGHT,
                       margin={"l": 10, "r": 20, "t": 70, "b": 10}, plot_bgcolor="white", paper_bgcolor="white",

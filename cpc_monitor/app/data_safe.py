@@ -27,6 +27,13 @@ DECISION_WORDS = {"duplicate_decision": "A decision on a likely duplicate pair (
 _NUMBER = re.compile(r"(?<![\w.,:/'-])\d{1,3}(?:,\d{3})*(?![\w.:/'-]|,\d)")
 
 
+def safe_note(limit: int) -> str:
+    """What the quality figures leave out in safe mode, in words."""
+    return (f"Presentation-safe numbers: counts from 1 to {limit - 1} read \"<{limit}\", and a percentage or the "
+            "other half of a count that would give one back is left out too. Turn the switch off on a trusted "
+            "screen for the exact figures.")
+
+
 def hidden_text(limit: int) -> str:
     """How a hidden count reads: "<5"."""
     return f"<{limit}"
