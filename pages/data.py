@@ -147,15 +147,15 @@ with duplicates_tab:
 # ----------------------------------------------------------------------------- quality
 
 with quality_tab:
-    report, note = ui_data.quality_report(path, ui.indicators_path())
-    if note:
-        st.caption(note)
     if safe:
         st.caption(ui_data.data_safe.safe_note(limit))
-    tables = list(dict.fromkeys(report.completeness["table"]))
+    tables = ui_data.quality_tables(path)
     left, right = st.columns(2)
     table = left.selectbox("Table", tables, key="quality_table",
                            index=tables.index(FIRST_QUALITY_TABLE) if FIRST_QUALITY_TABLE in tables else 0)
+    report, note = ui_data.quality_report(path, ui.indicators_path(), table)
+    if note:
+        st.caption(note)
     views = ui_data.views(report, table)
     view = right.selectbox("Rows", list(views), key=f"quality_view_{table}",
                            help="All rows, the rows one source reported, or the rows one import brought in.")

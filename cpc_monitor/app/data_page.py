@@ -37,7 +37,8 @@ MONTHLY_HEIGHT = 340  # px: the monthly chart with its two-line title and legend
 MONTHS_NAMED = 3  # unusual months named in the chart's title; more are counted ("and 4 more")
 HIDDEN_COLOUR = "#D5DAE0"  # the pale band of a month hidden in safe mode
 HIDDEN_BAR_MS = 25 * 86_400_000  # its width: most of a month, in ms (plotly's unit for dates)
-HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so that month's label stays inside
+HEADROOM = 1.15
+QUALITY_ENTRIES = 16  # cached per-table quality figures: every table of two database versions  # the y-axis reaches 15% above the highest month, so that month's label stays inside
 BY_WORDS = {"all": "all rows", "source": "per source", "batch": "per import batch"}  # quality.groupings' names
 # Table names that do not read as words once their underscores become spaces.
 TABLE_WORDS = {"cfs_sessions": "Child-friendly space sessions", "child_friendly_spaces": "Child-friendly spaces"}
@@ -195,20 +196,32 @@ def review_words(count: dedupe.Count, shown: int, limit: int | None = None) -> t
     return heading, ""
 
 
-def quality_report(db_path: Path, indicators_path: Path) -> tuple[quality.QualityReport, str]:
-    """Every data-quality figure (cached per database and indicator file version and day), and a
-    note when the indicator file cannot be read (the figures then name no indicators)."""
-    ind_mtime = indicators_path.stat().st_mtime_ns if indicators_path.is_file() else 0
-    return _quality(str(db_path), db.version_stamp(db_path), str(indicators_path), ind_mtime, date.today())
+def quality_tables(db_path: Path) -> list[str]:
+    """The tables the Quality tab offers (cached per database version)."""
+    return _quality_tables(str(db_path), db.version_stamp(db_path))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date) -> tuple[quality.QualityReport, str]:
+def _quality_tables(path: str, stamp: int) -> list[str]:
+    return quality.quality_tables(path)
+
+
+def quality_report(db_path: Path, indicators_path: Path, table: str) -> tuple[quality.QualityReport, str]:
+    """The data-quality figures of one table (cached per database and indicator file version,
+    day and table: the tab shows one table at a time, so a view computes only that one), and
+    a note when the indicator file cannot be read (the figures then name no indicators)."""
+    ind_mtime = indicators_path.stat().st_mtime_ns if indicators_path.is_file() else 0
+    return _quality(str(db_path), db.version_stamp(db_path), str(indicators_path), ind_mtime, date.today(), table)
+
+
+@st.cache_data(max_entries=QUALITY_ENTRIES, show_spinner=False)
+def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date, table: str
+             ) -> tuple[quality.QualityReport, str]:
     try:
         iset, note = load_indicators(ind_path), ""
     except CpcError as exc:
         iset, note = None, f"The indicator file {ind_path} cannot be read ({exc}), so no indicator is named here."
-    return quality.quality_report(path, iset, today), note
+    return quality.quality_report(path, iset, today, only=(table,)), note
 
 
 def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:

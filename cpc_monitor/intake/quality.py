@@ -55,19 +55,31 @@ class QualityReport:
 
 
 def quality_report(db_path: str | os.PathLike, iset: IndicatorSet | None = None,
-                   today: date | None = None) -> QualityReport:
-    """Every figure for the Data quality page, on one read-only connection.
+                   today: date | None = None, only: tuple[str, ...] | None = None) -> QualityReport:
+    """Every figure for the Data quality page, on one read-only connection: of every table, or
+    of the tables in `only` (a page shows one table at a time, so it asks for that one).
     Example: quality_report("data/cpc.duckdb", load_indicators("indicators.yaml"))"""
     today = today or date.today()
     with db.reading(db_path) as con:
-        tables = [t for t in IMPORTABLE if t in db.table_columns(con)]
+        tables = [t for t in present_tables(con) if only is None or t in only]
         complete = _concat([completeness(con, t) for t in tables])
         timely = _concat([timeliness(con, t, today) for t in tables])
         broken = _concat([violations(con, t, today) for t in tables], _empty_violations())
         months = _concat([monthly_counts(con, t) for t in tables], _empty_monthly())
-        dupes = duplicate_counts(con)
+        dupes = duplicate_counts(con) if "victims" in tables else _empty_duplicates()
     uses = indicator_columns(iset) if iset is not None else _empty_uses()
     return QualityReport(complete, timely, broken, months, dupes, impact(complete, uses), today)
+
+
+def present_tables(con: db.Connection) -> list[str]:
+    """The importable tables the database holds, in the order the page lists them."""
+    return [t for t in IMPORTABLE if t in db.table_columns(con)]
+
+
+def quality_tables(db_path: str | os.PathLike) -> list[str]:
+    """present_tables of the database at `db_path`."""
+    with db.reading(db_path) as con:
+        return present_tables(con)
 
 
 # --------------------------------------------------------------------------- groupings
@@ -254,6 +266,11 @@ def _empty_uses() -> pd.DataFrame:
 
 def _empty_violations() -> pd.DataFrame:
     return pd.DataFrame(columns=["table", "by", "group", "column", "rule", "rows"])
+
+
+def _empty_duplicates() -> pd.DataFrame:
+    return pd.DataFrame({"by": pd.Series([], dtype=object), "group": pd.Series([], dtype=object),
+                         "pairs": pd.Series([], dtype="int64"), "at_least": pd.Series([], dtype=bool)})
 
 
 def _empty_monthly() -> pd.DataFrame:
