@@ -1,6 +1,7 @@
 """Streamlit helpers of the Data page (pages/data.py): the loopback gate for writes, the
 upload flow the page and its tests share, CSV downloads (through exports) guarded against formula
 injection, the cached review and quality figures, and the small renderers each tab uses.
+With presentation-safe numbers on, the figures go through data_safe before they are drawn.
 
 The writes themselves belong to the package (ingest.import_upload, dedupe.decide/undo);
 this module only calls them, shows what they report, and clears the caches afterwards."""
@@ -157,9 +158,6 @@ def show_report(report: ImportReport, key: str) -> None:
                     key=f"{key}_problems")
 
 
-# ----------------------------------------------------------------------------- downloads
-
-
 # ----------------------------------------------------------------------------- cached figures
 
 
@@ -222,30 +220,6 @@ def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date, 
     except CpcError as exc:
         iset, note = None, f"The indicator file {ind_path} cannot be read ({exc}), so no indicator is named here."
     return quality.quality_report(path, iset, today, only=(table,)), note
-
-
-def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:
-    """The audit log, newest first; in safe mode (`limit`) with small counts hidden and duplicate
-    decisions not naming their records (data_safe.audit_rows)."""
-    log = audit.entries(db_path).iloc[::-1].reset_index(drop=True)
-    return log if limit is None or log.empty else data_safe.audit_rows(log, limit)
-
-
-def audit_columns(safe: bool) -> dict:
-    """How the audit log's columns are drawn (in safe mode its counts are text: "<5")."""
-    kind = st.column_config.TextColumn if safe else st.column_config.NumberColumn
-    return {"message": st.column_config.TextColumn(width="large"), "rows_added": kind("rows added"),
-            "rows_replaced": kind("rows replaced")}
-
-
-def completeness_columns(safe: bool) -> dict:
-    """How the completeness table's columns are drawn (in safe mode its counts are text)."""
-    def count(label: str):
-        return st.column_config.TextColumn(label) if safe else st.column_config.NumberColumn(label, format="localized")
-
-    return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
-                                                              width="large"),
-            "filled": count("rows filled"), "missing": count("rows missing")}
 
 
 # ----------------------------------------------------------------------------- duplicates
@@ -524,3 +498,30 @@ def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
     out = grouped["use"].agg(lambda uses: ", ".join(dict.fromkeys(uses))).reset_index()
     out["indicator"] = out["name"] + " (" + out["indicator"] + ")"
     return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]
+
+
+def completeness_columns(safe: bool) -> dict:
+    """How the completeness table's columns are drawn (in safe mode its counts are text)."""
+    def count(label: str):
+        return st.column_config.TextColumn(label) if safe else st.column_config.NumberColumn(label, format="localized")
+
+    return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
+                                                              width="large"),
+            "filled": count("rows filled"), "missing": count("rows missing")}
+
+
+# ----------------------------------------------------------------------------- audit log
+
+
+def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:
+    """The audit log, newest first; in safe mode (`limit`) with small counts hidden and duplicate
+    decisions not naming their records (data_safe.audit_rows)."""
+    log = audit.entries(db_path).iloc[::-1].reset_index(drop=True)
+    return log if limit is None or log.empty else data_safe.audit_rows(log, limit)
+
+
+def audit_columns(safe: bool) -> dict:
+    """How the audit log's columns are drawn (in safe mode its counts are text: "<5")."""
+    kind = st.column_config.TextColumn if safe else st.column_config.NumberColumn
+    return {"message": st.column_config.TextColumn(width="large"), "rows_added": kind("rows added"),
+            "rows_replaced": kind("rows replaced")}
