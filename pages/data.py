@@ -163,19 +163,22 @@ with quality_tab:
     for column, (name, value, below) in zip(st.columns([2 if below else 1 for _, _, below in figures.metrics]),
                                             figures.metrics):
         column.metric(name, value, below, delta_color="off", delta_arrow="off")
-    if figures.monthly_note:
-        st.caption(figures.monthly_note)
-    st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title, limit), config=CHART_CONFIG,
-                    key="quality_monthly")
-    st.markdown(f"##### Completeness\n{figures.completeness_words}")
-    st.dataframe(figures.completeness, hide_index=True, row_height=ROW_PX,
-                 height=ROW_PX * (len(figures.completeness) + 1) + 3,
-                 column_config=ui_data.completeness_columns(safe))
-    st.markdown("##### Rule violations")
-    if figures.violations.empty:
-        st.markdown("No stored row breaks an import rule.")
+    if figures.withheld:
+        st.info(figures.withheld, icon=":material/visibility_off:")
     else:
-        st.dataframe(figures.violations, hide_index=True)
+        if figures.monthly_note:
+            st.caption(figures.monthly_note)
+        st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title, limit), config=CHART_CONFIG,
+                        key="quality_monthly")
+        st.markdown(f"##### Completeness\n{figures.completeness_words}")
+        st.dataframe(figures.completeness, hide_index=True, row_height=ROW_PX,
+                     height=ROW_PX * (len(figures.completeness) + 1) + 3,
+                     column_config=ui_data.completeness_columns(safe))
+        st.markdown("##### Rule violations")
+        if figures.violations.empty:
+            st.markdown("No stored row breaks an import rule.")
+        else:
+            st.dataframe(figures.violations, hide_index=True)
     st.markdown("##### Indicators each gap affects")
     if figures.impact.empty:
         st.markdown(f"No indicator reads an incomplete column of {table}.")

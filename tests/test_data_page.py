@@ -448,15 +448,26 @@ def test_safe_mode_hides_small_quality_counts(open_page: Callable[..., AppTest],
 
     at = safe_page(open_page, True)
     at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
-    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", hidden)
-    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
-    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [hidden, hidden]  # 2 and 1
-    assert complete.loc["victim_id", ["filled", "missing"]].tolist() == [hidden, "0"]  # 3 and 0
-    assert complete["percent_filled"].isna().all(), "a percentage of a hidden count gives it back"
+    quality_tab = tab(at, "Quality")
+    assert [(m.label, m.value) for m in quality_tab.metric][0] == ("Rows", hidden)
+    assert quality_tab.info[0].value == ui_data.data_safe.withheld(f"Import batch: {batch}", limit)
+    assert not any({"filled", "missing"} <= set(d.value.columns) for d in at.dataframe), "no figure of 3 rows"
+    assert not at.get("plotly_chart")
     timely = frame_with(at, "source or batch", "count").set_index("source or batch")
     assert timely.loc[batch, "count"] == hidden
+    # The sample's own rows are the only other batch: shown, they would give the 3 back from the total.
+    sample_batch = scalar(data_db, "SELECT any_value(import_batch) FROM victims WHERE victim_id NOT LIKE 'TEST-%'")
+    assert timely.loc[sample_batch, "count"] == ui_data.data_safe.SECONDARY
     total = scalar(data_db, "SELECT count(*) FROM victims")
     assert timely["count"].iloc[0] == f"{total:,}"
+
+    # All rows: its completeness hides the small gap of care_provider nowhere (140 are missing), and
+    # a count of 1 to min_cell-1 reads "<5".
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    filled = scalar(data_db, "SELECT count(care_provider) FROM victims")
+    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [f"{filled:,}", f"{total - filled:,}"]
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(100 * filled / total)
 
     # All rows: the monthly line breaks at every small month, which reads "<5" in place, never 0.
     at.selectbox(key="quality_view_victims").set_value("All rows").run()
@@ -482,6 +493,7 @@ def test_safe_mode_hides_small_quality_counts(open_page: Callable[..., AppTest],
     at = safe_page(open_page, False)  # safe mode off: exact counts, as before
     at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
     assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", "3")
+    assert not tab(at, "Quality").info
     complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
     assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [2, 1]
     assert complete.loc["care_provider", "percent_filled"] == pytest.approx(200 / 3)

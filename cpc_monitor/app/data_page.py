@@ -389,6 +389,7 @@ class QualityView:
     impact: pd.DataFrame
     timeliness: pd.DataFrame
     duplicates: pd.DataFrame
+    withheld: str = ""  # safe mode: why this view's own figures are not drawn (its row count is hidden)
 
 
 def views(report: quality.QualityReport, table: str) -> dict[str, tuple[str, str]]:
@@ -416,7 +417,8 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
     if limit is not None:
         monthly = data_safe.monthly(monthly, limit)
     timely_all = report.timeliness[report.timeliness["table"] == table].reset_index(drop=True)
-    counted = timely_all if limit is None else data_safe.counts_as_text(timely_all, ["rows"], limit)
+    # Sources add up to all rows, and so do batches: one hidden alone could be worked out.
+    counted = timely_all if limit is None else data_safe.counts_as_text(timely_all, ["rows"], limit, within=["by"])
     mine = (timely_all["by"] == by) & (timely_all["group"] == group)
     timely = timely_all[mine]
     latest = timely["latest_date"].iloc[0] if not timely.empty else None
@@ -443,6 +445,9 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
         words = (f"{len(gaps)} of {len(exact)} columns have gaps; least filled: {gaps['column'].iloc[0]}"
                  + (f" ({least:.0f}%)." if pd.notna(least) else "."))
     impact = impact_table(report.impact, table)
+    hidden_view = limit is not None and by != "all" and data_safe.is_hidden(str(rows), limit)
+    if hidden_view:
+        metrics[2] = ("Rows breaking a rule", data_safe.SECONDARY, None)
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
         monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
@@ -453,7 +458,7 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
                                      for b, g in zip(counted["by"], counted["group"])],
                                  "count": counted["rows"], "latest record": counted["latest_date"],
                                  "days since": counted["days_since"]}),
-        duplicates=dupes)
+        duplicates=dupes, withheld=data_safe.withheld(view_label(by, group), limit) if hidden_view else "")
 
 
 def pair_counts(dupes: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
@@ -462,7 +467,7 @@ def pair_counts(dupes: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     (each pair counts for its two agencies, so the agencies add up to twice the total)."""
     hidden = (privacy.hide_small_counts(dupes, ["pairs"], limit, within=["by"])[1]["pairs"] if limit is not None
               else pd.Series(False, index=dupes.index))
-    words = [f"<{limit}" if hide else str(dedupe.Count(int(n), bool(c)))
+    words = [data_safe.cell_text(n, True, limit) if hide else str(dedupe.Count(int(n), bool(c)))
              for n, c, hide in zip(dupes["pairs"], dupes["at_least"], hidden)]
     return pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
                                     for b, g in zip(dupes["by"], dupes["group"])],

@@ -22,6 +22,8 @@ DECISION_WORDS = {"duplicate_decision": "A decision on a likely duplicate pair (
                                         "presentation-safe numbers are on).",
                   "duplicate_undo": "A duplicate decision undone (the records are not shown while "
                                     "presentation-safe numbers are on)."}
+# How a count reads when it is hidden only so that a smaller one beside it cannot be worked out.
+SECONDARY = "hidden"
 # A whole number standing alone in a sentence ("3 rows", "(1,204 rows read)"), not part of an
 # id, a date, a time, a decimal or a file name ("TEST-V-3", "2025-06-01", "v2.csv").
 _NUMBER = re.compile(r"(?<![\w.,:/'-])\d{1,3}(?:,\d{3})*(?![\w.:/'-]|,\d)")
@@ -48,13 +50,34 @@ def count_text(value: float | int | None, limit: int) -> str:
 
 def counts_as_text(frame: pd.DataFrame, columns: list[str], limit: int,
                    within: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
-    """`frame` with its `columns` of counts as text, hidden ones (and, `within` a total, the
-    second cell that would give a single hidden one back) reading "<5"."""
+    """`frame` with its `columns` of counts as text: a count from 1 to limit-1 reads "<5"; and
+    `within` a total, the second cell hidden so that a single small one cannot be worked out
+    from it reads "hidden" (it is not below the limit)."""
     out, mask = privacy.hide_small_counts(frame, columns, limit, within)
     for column in columns:
-        out[column] = [hidden_text(limit) if hide else ("" if pd.isna(v) else f"{int(v):,}")
-                       for v, hide in zip(out[column], mask[column])]
+        out[column] = [cell_text(v, hide, limit) for v, hide in zip(frame[column], mask[column])]
     return out
+
+
+def cell_text(value: float | int | None, hide: bool, limit: int) -> str:
+    """One count as shown: "1,234", "<5" (from 1 to limit-1), "hidden" (hidden beside one), "" (none)."""
+    if value is None or pd.isna(value):
+        return ""
+    if hide:
+        return hidden_text(limit) if privacy.is_small(float(value), limit) else SECONDARY
+    return f"{int(value):,}"
+
+
+def is_hidden(text: str, limit: int) -> bool:
+    """True for a count's text that hides it ("<5" or "hidden")."""
+    return text in (hidden_text(limit), SECONDARY)
+
+
+def withheld(view: str, limit: int) -> str:
+    """Why a view (a source, a batch) shows no figures in safe mode."""
+    return (f"**{view}: its figures are not shown while presentation-safe numbers are on.** It has fewer than "
+            f"{limit} rows, or so few that, with the others, its count could be worked out from the total. Turn the "
+            "switch off on a trusted screen to see them.")
 
 
 def completeness(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
