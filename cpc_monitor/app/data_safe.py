@@ -31,9 +31,9 @@ _NUMBER = re.compile(r"(?<![\w.,:/'-])\d{1,3}(?:,\d{3})*(?![\w.:/'-]|,\d)")
 
 def safe_note(limit: int) -> str:
     """What the quality figures leave out in safe mode, in words."""
-    return (f"Presentation-safe numbers: counts from 1 to {limit - 1} read \"<{limit}\", and a percentage or the "
-            "other half of a count that would give one back is left out too. Turn the switch off on a trusted "
-            "screen for the exact figures.")
+    return (f"Presentation-safe numbers: counts from 1 to {limit - 1} read \"<{limit}\". A count that would give "
+            f"one back from a total shown beside it reads \"{SECONDARY}\", and the percentage of a hidden count is "
+            "left out. Turn the switch off on a trusted screen for the exact figures.")
 
 
 def hidden_text(limit: int) -> str:
