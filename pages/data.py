@@ -178,15 +178,14 @@ with quality_tab:
         if figures.violations.empty:
             st.markdown("No stored row breaks an import rule.")
         else:
-            st.dataframe(figures.violations, hide_index=True)
+            st.dataframe(figures.violations, hide_index=True, column_config={"rows": ui_data.count_column(None, safe)})
     st.markdown("##### Indicators each gap affects")
     if figures.impact.empty:
         st.markdown(f"No indicator reads an incomplete column of {table}.")
     else:
-        st.dataframe(figures.impact, hide_index=True, column_config={
-            "percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%")})
+        st.dataframe(figures.impact, hide_index=True, column_config=ui_data.impact_columns(safe))
     st.markdown("##### Latest record per source and import batch")
-    st.dataframe(figures.timeliness, hide_index=True)
+    st.dataframe(figures.timeliness, hide_index=True, column_config={"count": ui_data.count_column(None, safe)})
     st.markdown("##### Likely duplicates per agency")
     if table == "victims":
         st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX)

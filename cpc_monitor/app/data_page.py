@@ -505,14 +505,25 @@ def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]
 
 
-def completeness_columns(safe: bool) -> dict:
-    """How the completeness table's columns are drawn (in safe mode its counts are text)."""
-    def count(label: str):
-        return st.column_config.TextColumn(label) if safe else st.column_config.NumberColumn(label, format="localized")
+def count_column(label: str | None, safe: bool, localized: bool = False):
+    """A column of counts: in safe mode they are text ("<5", "hidden"), aligned right like numbers."""
+    if safe:
+        return st.column_config.TextColumn(label, alignment="right")
+    return st.column_config.NumberColumn(label, format="localized" if localized else None)
 
+
+def completeness_columns(safe: bool) -> dict:
+    """How the completeness table's columns are drawn."""
     return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
                                                               width="large"),
-            "filled": count("rows filled"), "missing": count("rows missing")}
+            "filled": count_column("rows filled", safe, localized=True),
+            "missing": count_column("rows missing", safe, localized=True)}
+
+
+def impact_columns(safe: bool) -> dict:
+    """How the indicators-affected table's columns are drawn."""
+    return {"percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%"),
+            "missing": count_column(None, safe)}
 
 
 # ----------------------------------------------------------------------------- audit log
@@ -527,6 +538,5 @@ def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:
 
 def audit_columns(safe: bool) -> dict:
     """How the audit log's columns are drawn (in safe mode its counts are text: "<5")."""
-    kind = st.column_config.TextColumn if safe else st.column_config.NumberColumn
-    return {"message": st.column_config.TextColumn(width="large"), "rows_added": kind("rows added"),
-            "rows_replaced": kind("rows replaced")}
+    return {"message": st.column_config.TextColumn(width="large"), "rows_added": count_column("rows added", safe),
+            "rows_replaced": count_column("rows replaced", safe)}
