@@ -571,3 +571,40 @@ def test_safe_mode_follows_min_cell_of_the_indicator_file(open_page: Callable[..
     assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", f"{victims:,}")
     marks = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert set(marks["text"]) == {f"<{raised}"}
+
+
+# ----------------------------------------------------------------------------- many pairs
+
+
+@pytest.fixture(scope="module")
+def many_pairs_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scaled sample (each victim drawn 50 times) with more likely-duplicate pairs than the page counts."""
+    from cpc_monitor.intake.sample import build_sample
+
+    path = tmp_path_factory.mktemp("scaled") / "cpc.duckdb"
+    build_sample(path, scale=50)
+    return path
+
+
+def test_many_pairs_are_counted_up_to_the_cap_and_listed_earliest_first(
+        open_page: Callable[..., AppTest], many_pairs_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPC_DB", str(many_pairs_db))
+    cap = dedupe.COUNT_CAP
+    with db.reading(many_pairs_db) as con:
+        assert dedupe.count_pending(con, cap=None).pairs > cap, "the file must hold more pairs than the cap"
+        first = dedupe.pairs(con, 20)
+        assert first.equals(dedupe.pairs(con).head(20))
+    at = open_page(PAGE)
+    assert not at.exception
+    duplicates = tab(at, "Duplicates")
+    assert duplicates.markdown[0].value.startswith(f"**At least {cap:,} likely duplicate pairs to review**")
+    assert duplicates.caption[0].value == (f"Showing the first 20 of at least {cap:,} pairs, earliest first (counting "
+                                           f"stops at {cap:,}); the others follow as you decide.")
+    drawn = [t.value for t in duplicates.table]
+    assert [(t["kept (identified first)"][0], t["other"][0]) for t in drawn] == list(
+        zip(first["kept_victim_id"], first["other_victim_id"]))
+    metrics = dict((m.label, m.value) for m in tab(at, "Quality").metric)
+    assert metrics["Likely duplicate pairs"] == f"{cap:,}+"
+    agencies = frame_with(at, "agency", "pairs waiting for review")
+    assert agencies["pairs waiting for review"].iloc[0] == f"at least {cap:,}"
+    assert agencies["pairs waiting for review"].str.startswith("at least ").all()

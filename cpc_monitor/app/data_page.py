@@ -183,6 +183,7 @@ def review_words(count: dedupe.Count, shown: int, limit: int | None = None) -> t
     In safe mode (`limit`) a count from 1 to limit-1 reads "<5"."""
     many = count.at_least or count.pairs != 1
     words = f"<{limit}" if limit is not None and privacy.is_small(count.pairs, limit) else str(count)
+    words = words[0].upper() + words[1:]
     heading = (f"**{words} likely duplicate pair{'s' * many} to review**: victims reported by different agencies "
                "with the same sex, parish and form of exploitation, ages within a year, identified within "
                f"{dedupe.MAX_DAYS_APART} days. Nothing is merged until you decide; every decision can be undone.")
@@ -432,8 +433,10 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
     dupes = pair_counts(report.duplicates, limit)
     if table == "victims" and by != "batch":
         found = dupes[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
-        metrics.append(("Likely duplicate pairs", found["pairs waiting for review"].iloc[0] if not found.empty else "0",
-                        None))
+        capped = bool(report.duplicates.loc[found.index, "at_least"].any())
+        shown = found["pairs waiting for review"].iloc[0] if not found.empty else "0"
+        metrics.append(("Likely duplicate pairs", shown.replace("at least ", "") + "+" if capped else shown,
+                        f"counting stops at {dedupe.COUNT_CAP:,}" if capped else None))
     gaps = exact[exact["missing"] > 0]
     complete = exact if limit is None else data_safe.completeness(exact, limit)
     if timely.empty or int(timely["rows"].iloc[0]) == 0:
@@ -505,19 +508,19 @@ def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]
 
 
-def count_column(label: str | None, safe: bool, localized: bool = False):
-    """A column of counts: in safe mode they are text ("<5", "hidden"), aligned right like numbers."""
+def count_column(label: str | None, safe: bool):
+    """A column of counts, with thousands separated ("320,993"); in safe mode they are text
+    ("<5", "hidden"), aligned right like numbers."""
     if safe:
         return st.column_config.TextColumn(label, alignment="right")
-    return st.column_config.NumberColumn(label, format="localized" if localized else None)
+    return st.column_config.NumberColumn(label, format="localized")
 
 
 def completeness_columns(safe: bool) -> dict:
     """How the completeness table's columns are drawn."""
     return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
                                                               width="large"),
-            "filled": count_column("rows filled", safe, localized=True),
-            "missing": count_column("rows missing", safe, localized=True)}
+            "filled": count_column("rows filled", safe), "missing": count_column("rows missing", safe)}
 
 
 def impact_columns(safe: bool) -> dict:
