@@ -521,6 +521,32 @@ def test_safe_mode_completeness_hides_the_other_half_of_a_small_gap(data_db: Pat
     assert (exact["filled"], exact["missing"]) == (rows - 1, 1)
 
 
+def test_safe_mode_completeness_is_not_given_back_by_another_view(data_db: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    ingest.import_files(data_db, "victims", [csv], who="tester")
+    with db.rebuild(data_db) as con:  # 1 NGO victim and 10 police victims lack a nationality
+        con.execute("UPDATE victims SET nationality = 'JAM'")
+        con.execute("UPDATE victims SET nationality = NULL WHERE victim_id = 'TEST-V-3' OR victim_id IN "
+                    "(SELECT victim_id FROM victims WHERE identified_by = 'police' AND victim_id NOT LIKE 'TEST-%' "
+                    "ORDER BY victim_id LIMIT 10)")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+
+    def nationality(by: str, group: str, safe: bool) -> tuple:
+        view = ui_data.quality_view(report, "victims", by, group, limit=limit if safe else None)
+        row = view.completeness.set_index("column").loc["nationality"]
+        return row["filled"], row["missing"], row["percent_filled"]
+
+    assert nationality("all", "", True)[1] == "11"
+    assert nationality("source", "ngo", True)[1] == f"<{limit}"
+    # All rows' 11 less the police's 10 would give back the NGO's 1: the police's pair is hidden too.
+    filled, missing, percent = nationality("source", "police", True)
+    assert (filled, missing) == (ui_data.data_safe.SECONDARY, ui_data.data_safe.SECONDARY) and pd.isna(percent)
+    assert nationality("source", "police", False)[1] == 10
+    assert nationality("source", "cpfsa", True)[1] == "0"  # nothing to give back: shown
+
+
 def test_safe_mode_audit_log_hides_small_counts_and_decided_records(open_page: Callable[..., AppTest], data_db: Path,
                                                                     loopback: None, downloads: dict[str, bytes]) -> None:
     done = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)
@@ -608,3 +634,22 @@ def test_many_pairs_are_counted_up_to_the_cap_and_listed_earliest_first(
     agencies = frame_with(at, "agency", "pairs waiting for review")
     assert agencies["pairs waiting for review"].iloc[0] == f"at least {cap:,}"
     assert agencies["pairs waiting for review"].str.startswith("at least ").all()
+
+
+def test_safe_mode_rule_violations_are_not_given_back_by_another_view(data_db: Path) -> None:
+    with db.rebuild(data_db) as con:  # victims whose case is gone: 1 reported by an NGO, 6 by the police
+        for i, agency in enumerate(["ngo"] + ["police"] * 6):
+            con.execute("INSERT INTO victims (victim_id, case_id, identified_date, identified_by) "
+                        f"VALUES ('ORPHAN-{i}', 'GONE-{i}', DATE '2024-02-01', '{agency}')")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+
+    def orphans(by: str, group: str, safe: bool) -> tuple[str, str]:
+        view = ui_data.quality_view(report, "victims", by, group, limit=limit if safe else None)
+        rule = view.violations.set_index("rule").loc["case_id is in cases", "rows"]
+        return rule, dict((m[0], m[1]) for m in view.metrics)["Rows breaking a rule"]
+
+    assert orphans("all", "", True) == ("7", "7")
+    assert orphans("source", "ngo", True) == (f"<{limit}", f"<{limit}")
+    assert orphans("source", "police", True) == (ui_data.data_safe.SECONDARY, ui_data.data_safe.SECONDARY)
+    assert orphans("source", "police", False) == (6, "6")

@@ -404,17 +404,11 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
                  limit: int | None = None) -> QualityView:
     """Cut the report down to `table` and one view of it. `limit` (min_cell) switches on
     presentation-safe numbers: counts from 1 to limit-1 read "<5" (data_safe)."""
-    def pick(frame: pd.DataFrame) -> pd.DataFrame:
-        keep = (frame["by"] == by) & (frame["group"] == group)
-        if "table" in frame.columns:
-            keep &= frame["table"] == table
-        return frame[keep]
-
-    exact = completeness_table(pick(report.completeness))
-    monthly, note = pick(report.monthly), ""
-    if by == "batch":
-        monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == "all")]
-        note = "Monthly counts are per table and per source, not per import batch: all rows are shown."
+    exact, complete = view_completeness(report.completeness, table, by, group, limit)
+    series = "all" if by == "batch" else by  # monthly counts are per source at most, not per batch
+    monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == series)
+                             & (report.monthly["group"] == (group if by == "source" else ""))]
+    note = "Monthly counts are per table and per source, not per import batch: all rows are shown." if by == "batch" else ""
     if limit is not None:
         monthly = data_safe.monthly(monthly, limit)
     timely_all = report.timeliness[report.timeliness["table"] == table].reset_index(drop=True)
@@ -425,11 +419,11 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
     latest = timely["latest_date"].iloc[0] if not timely.empty else None
     dated = latest is not None and pd.notna(latest)
     rows = counted.loc[mine, "rows"].iloc[0] if mine.any() else 0
-    broken = pick(report.violations)[["column", "rule", "rows"]].reset_index(drop=True)
+    broken, broken_shown = view_violations(report.violations, table, by, group, limit)
     metrics = [("Rows", rows if limit is not None else f"{int(rows):,}", None),
                ("Latest record", _day(latest) if dated else "none",
                 f"{int(timely['days_since'].iloc[0]):,} days before {_day(report.as_of)}" if dated else None),
-               ("Rows breaking a rule", _total_words(broken["rows"], limit), None)]
+               ("Rows breaking a rule", _total_words(broken["rows"], broken_shown["rows"], limit), None)]
     dupes = pair_counts(report.duplicates, limit)
     if table == "victims" and by != "batch":
         found = dupes[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
@@ -438,7 +432,6 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
         metrics.append(("Likely duplicate pairs", shown.replace("at least ", "") + "+" if capped else shown,
                         f"counting stops at {dedupe.COUNT_CAP:,}" if capped else None))
     gaps = exact[exact["missing"] > 0]
-    complete = exact if limit is None else data_safe.completeness(exact, limit)
     if timely.empty or int(timely["rows"].iloc[0]) == 0:
         words = "no rows yet."
     elif gaps.empty:
@@ -454,7 +447,7 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
         monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
-        violations=broken if limit is None else data_safe.counts_as_text(broken, ["rows"], limit),
+        violations=broken_shown,
         impact=impact if limit is None or impact.empty else data_safe.impact(impact, limit),
         timeliness=pd.DataFrame({"rows": counted["by"].map(BY_WORDS), "source or batch": [
                                      code_label(g) if b == "source" else g
@@ -477,23 +470,45 @@ def pair_counts(dupes: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
                          "pairs waiting for review": words}, index=dupes.index)
 
 
-def _total_words(counts: pd.Series, limit: int | None) -> str:
-    """The sum of `counts` for a metric; in safe mode "<5" when small, and "more than N" (the
-    sum of the shown ones) when a part is hidden, so the total never gives a hidden part back."""
+def _total_words(counts: pd.Series, shown: pd.Series, limit: int | None) -> str:
+    """The sum of `counts` for a metric; in safe mode (`shown`: the counts as drawn) "<5" when
+    small, and "more than N" (the sum of the parts shown) when a part is hidden, so the total
+    never gives a hidden part back."""
     total = int(counts.sum())
     if limit is None:
         return f"{total:,}"
     if privacy.is_small(total, limit):
         return f"<{limit}"
-    small = counts.between(1, limit - 1)
-    return f"more than {int(counts[~small].sum()):,}" if small.any() else f"{total:,}"
+    hidden = shown.map(lambda text: data_safe.is_hidden(str(text), limit))
+    if not hidden.any():
+        return f"{total:,}"
+    rest = int(counts[~hidden].sum())
+    return f"more than {rest:,}" if rest else data_safe.SECONDARY
 
 
-def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Completeness of one table and view, least filled first: column, % filled, filled, missing."""
-    out = frame.assign(missing=frame["rows"] - frame["filled"])
-    out = out.sort_values(["percent_filled", "column"], kind="stable", na_position="first")
-    return out[["column", "percent_filled", "filled", "missing"]].reset_index(drop=True)
+def view_completeness(completeness: pd.DataFrame, table: str, by: str, group: str, limit: int | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Completeness of one table and view, least filled first (column, percent_filled, filled,
+    missing): exact, and as shown (in safe mode, data_safe.completeness over all of the table's
+    views, so no view gives back what another hides)."""
+    part = completeness[completeness["table"] == table]
+    part = part.assign(missing=part["rows"] - part["filled"])
+    shown = part if limit is None else data_safe.completeness(part, limit)
+    mine = part[(part["by"] == by) & (part["group"] == group)]
+    order = mine.sort_values(["percent_filled", "column"], kind="stable", na_position="first").index
+    columns = ["column", "percent_filled", "filled", "missing"]
+    return part.loc[order, columns].reset_index(drop=True), shown.loc[order, columns].reset_index(drop=True)
+
+
+def view_violations(violations: pd.DataFrame, table: str, by: str, group: str, limit: int | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rule violations of one table and view (column, rule, rows): exact, and as shown (in
+    safe mode, data_safe.violations over all of the table's views)."""
+    part = violations[violations["table"] == table]
+    shown = part if limit is None else data_safe.violations(part, limit)
+    mine = (part["by"] == by) & (part["group"] == group)
+    columns = ["column", "rule", "rows"]
+    return part.loc[mine, columns].reset_index(drop=True), shown.loc[mine, columns].reset_index(drop=True)
 
 
 def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:

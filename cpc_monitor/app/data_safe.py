@@ -81,19 +81,45 @@ def withheld(view: str, limit: int) -> str:
 
 
 def completeness(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """A completeness table (column, percent_filled, filled, missing) in safe mode: a hidden
-    filled or missing count reads "<5", the other one "more than N" (their sum is the row
-    count, shown above the table), and the percentage of a row with a hidden count is left
-    empty."""
-    out, mask = privacy.hide_small_counts(frame, ["filled", "missing"], limit)
-    rows = frame["filled"] + frame["missing"]
-    hidden = mask["filled"] | mask["missing"]
+    """The completeness of one table over all its groupings (by, group, column, rows, filled,
+    missing, percent_filled) in safe mode, as text.
+
+    A column's filled and missing counts add up to the rows shown above the table, so they
+    are hidden together. Hidden when either is from 1 to limit-1: that one reads "<5", the
+    other "more than N". And the sources (or batches) add up to all rows: where a single
+    source's column is hidden, the same column of the source with the fewest missing rows is
+    hidden too, both counts reading "hidden". A hidden column's percentage is left empty."""
+    small = {c: frame[c].between(1, limit - 1) for c in ("filled", "missing")}
+    hidden = small["filled"] | small["missing"]
+    for rows in frame.groupby(["by", "column"], sort=False).groups.values():
+        if hidden[rows].sum() == 1:
+            others = frame.loc[rows][~hidden[rows] & (frame.loc[rows, "missing"] > 0)]
+            if not others.empty:
+                hidden[others["missing"].idxmin()] = True
+    out = frame.copy()
     for column, other in (("filled", "missing"), ("missing", "filled")):
-        out[column] = [hidden_text(limit) if mask.at[i, column]
-                       else f"more than {rows[i] - limit:,}" if mask.at[i, other] and rows[i] >= limit
-                       else f"{int(frame.at[i, column]):,}" for i in frame.index]
+        out[column] = [_pair_text(frame.at[i, column], small[column][i], small[other][i], hidden[i],
+                                  frame.at[i, "rows"], limit) for i in frame.index]
     out["percent_filled"] = frame["percent_filled"].where(~hidden)
     return out
+
+
+def _pair_text(value: int, small: bool, other_small: bool, hidden: bool, rows: int, limit: int) -> str:
+    """One of a column's filled and missing counts as shown (see completeness)."""
+    if not hidden:
+        return f"{int(value):,}"
+    if small:
+        return hidden_text(limit)
+    if other_small:
+        return f"more than {rows - limit:,}" if rows >= limit else f"{int(value):,}"
+    return SECONDARY
+
+
+def violations(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Rule violations of one table over all its groupings (by, group, column, rule, rows) with
+    the counts as text: from 1 to limit-1 "<5", and where one source's (or batch's) count of a
+    rule would be given back by the all-rows count, a second reading "hidden"."""
+    return counts_as_text(frame, ["rows"], limit, within=["by", "column", "rule"])
 
 
 def impact(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
