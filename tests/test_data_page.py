@@ -653,3 +653,20 @@ def test_safe_mode_rule_violations_are_not_given_back_by_another_view(data_db: P
     assert orphans("source", "ngo", True) == (f"<{limit}", f"<{limit}")
     assert orphans("source", "police", True) == (ui_data.data_safe.SECONDARY, ui_data.data_safe.SECONDARY)
     assert orphans("source", "police", False) == (6, "6")
+
+
+@pytest.mark.parametrize("table", ["victims", "cases"])
+def test_safe_monthly_counts_leave_no_sum_with_a_single_hidden_month(sample_db: Path, table: str) -> None:
+    limit = min_cell()
+    months = quality.quality_report(sample_db, only=(table,)).monthly
+    shown = ui_data.data_safe.monthly(months, limit)
+    assert shown["hidden"][shown["small"]].all() and shown["rows"][shown["hidden"]].isna().all()
+    assert (shown["rows"][~shown["hidden"]] == months["rows"][~shown["hidden"]]).all()
+    sources = shown[shown["by"] == "source"]
+    # Each series adds up to its row count; the sources' months add up to the all-rows month.
+    for frame, keys in ((shown, ["by", "group"]), (sources, ["month"])):
+        for _, cells in frame.groupby(keys):
+            exact = months.loc[cells.index, "rows"]
+            if cells["hidden"].sum() == 1:
+                assert not (exact[~cells["hidden"]] > 0).any(), (keys, cells)
+    assert shown["hidden"].sum() > shown["small"].sum(), "the sample needs second cells hidden"

@@ -405,12 +405,11 @@ def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
     """Cut the report down to `table` and one view of it. `limit` (min_cell) switches on
     presentation-safe numbers: counts from 1 to limit-1 read "<5" (data_safe)."""
     exact, complete = view_completeness(report.completeness, table, by, group, limit)
+    monthly = report.monthly[report.monthly["table"] == table]
+    monthly = monthly if limit is None else data_safe.monthly(monthly, limit)  # over every series: see there
     series = "all" if by == "batch" else by  # monthly counts are per source at most, not per batch
-    monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == series)
-                             & (report.monthly["group"] == (group if by == "source" else ""))]
+    monthly = monthly[(monthly["by"] == series) & (monthly["group"] == (group if by == "source" else ""))]
     note = "Monthly counts are per table and per source, not per import batch: all rows are shown." if by == "batch" else ""
-    if limit is not None:
-        monthly = data_safe.monthly(monthly, limit)
     timely_all = report.timeliness[report.timeliness["table"] == table].reset_index(drop=True)
     # Sources add up to all rows, and so do batches: one hidden alone could be worked out.
     counted = timely_all if limit is None else data_safe.counts_as_text(timely_all, ["rows"], limit, within=["by"])

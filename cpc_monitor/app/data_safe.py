@@ -133,12 +133,28 @@ def impact(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 
 def monthly(months: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """Records per month in safe mode: `rows` NaN for a month with 1 to limit-1 records (and, if
-    only one month of a series is hidden, its smallest other month: the series adds up to the
-    row count shown beside it), a column `hidden` marking them and `small` marking those with 1
-    to limit-1 records (the chart writes "<5" there)."""
-    out, mask = privacy.hide_small_counts(months, ["rows"], limit, within=["table", "by", "group"])
-    return out.assign(hidden=mask["rows"], small=months["rows"].between(1, limit - 1))
+    """Records per month of one table, every series (all rows and each source), in safe mode:
+    `rows` NaN for a month with 1 to limit-1 records, a column `hidden` marking the hidden
+    months and `small` those with 1 to limit-1 records (the chart draws a band there).
+
+    A series adds up to the row count shown beside it, and the sources' months add up to the
+    all-rows month: wherever one hidden month is alone in either sum, the smallest other
+    month of that sum is hidden too, until no sum has a single hidden month."""
+    values = months["rows"].astype("float64").to_numpy()
+    small = (values >= 1) & (values < limit)
+    hidden = small.copy()
+    sums = [list(months.groupby(keys, sort=False).indices.values()) for keys in
+            (["table", "by", "group"], ["table", "by", "month"])]
+    changed = True
+    while changed:
+        changed = False
+        for rows in (r for groups in sums for r in groups):
+            if hidden[rows].sum() == 1:
+                others = [r for r in rows if not hidden[r] and values[r] > 0]
+                if others:
+                    hidden[min(others, key=lambda r: values[r])] = True
+                    changed = True
+    return months.assign(rows=months["rows"].astype("float64").where(~hidden), hidden=hidden, small=small)
 
 
 def message(text: str | None, limit: int) -> str | None:
