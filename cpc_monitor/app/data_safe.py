@@ -41,13 +41,6 @@ def hidden_text(limit: int) -> str:
     return f"<{limit}"
 
 
-def count_text(value: float | int | None, limit: int) -> str:
-    """A count as people read it in safe mode: "1,234", "0", "<5" for 1 to limit-1."""
-    if value is None or pd.isna(value):
-        return ""
-    return hidden_text(limit) if privacy.is_small(float(value), limit) else f"{int(value):,}"
-
-
 def counts_as_text(frame: pd.DataFrame, columns: list[str], limit: int,
                    within: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """`frame` with its `columns` of counts as text: a count from 1 to limit-1 reads "<5"; and
@@ -93,9 +86,11 @@ def completeness(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     hidden = small["filled"] | small["missing"]
     for rows in frame.groupby(["by", "column"], sort=False).groups.values():
         if hidden[rows].sum() == 1:
-            others = frame.loc[rows][~hidden[rows] & (frame.loc[rows, "missing"] > 0)]
+            # Hide with it the smallest positive count of the same kind as its small one.
+            part = "missing" if small["missing"][rows][hidden[rows]].any() else "filled"
+            others = frame.loc[rows][~hidden[rows] & (frame.loc[rows, part] > 0)]
             if not others.empty:
-                hidden[others["missing"].idxmin()] = True
+                hidden[others[part].idxmin()] = True
     out = frame.copy()
     for column, other in (("filled", "missing"), ("missing", "filled")):
         out[column] = [_pair_text(frame.at[i, column], small[column][i], small[other][i], hidden[i],
@@ -127,7 +122,7 @@ def impact(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     "<5" and its percentage filled is left empty (with the table's row count it would give
     the count back)."""
     out, mask = privacy.hide_small_counts(frame, ["missing"], limit)
-    out["missing"] = [hidden_text(limit) if hide else f"{int(v):,}" for v, hide in zip(frame["missing"], mask["missing"])]
+    out["missing"] = [cell_text(v, hide, limit) for v, hide in zip(frame["missing"], mask["missing"])]
     out["percent_filled"] = frame["percent_filled"].where(~mask["missing"])
     return out
 
