@@ -250,6 +250,15 @@ def test_safe_mode_on_the_data_page_at_1280x720(browser: Browser, copy_db: Path,
         expect(chart).to_contain_text(f"Fewer than {MIN_CELL} records (hidden)")
         shot(page, "data-safe-quality-1280x720", PROJECTOR)
         shot(page, "data-safe-quality-tall", TALL)
+        batch = audit.entries(copy_db)["batch"].iloc[-1]
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Rows").click()
+        page.get_by_role("option", name=f"Import batch: {batch}").click()
+        withheld = page.get_by_role("tabpanel", name="Quality").locator('[data-testid="stAlert"]')
+        expect(withheld).to_contain_text(f"Import batch: {batch}: its figures are not shown while presentation-safe "
+                                         "numbers are on.")
+        expect(page.locator('[data-testid="stMetric"]').first).to_contain_text(f"<{MIN_CELL}")
+        shot(page, "data-safe-quality-batch-1280x720", PROJECTOR)
+        shot(page, "data-safe-quality-batch-tall", TALL)
 
         page.get_by_role("tab", name="Audit log").click()
         expect(page.get_by_text(f"Counts below {MIN_CELL} read \"<{MIN_CELL}\"", exact=False)).to_be_visible()
