@@ -188,7 +188,8 @@ with quality_tab:
     st.dataframe(figures.timeliness, hide_index=True, column_config={"count": ui_data.count_column(None, safe)})
     st.markdown("##### Likely duplicates per agency")
     if table == "victims":
-        st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX)
+        st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX,
+                     column_config={"pairs waiting for review": ui_data.count_column(None, True)})
     else:
         st.markdown("Duplicates are looked for among victims only (choose the victims table).")
 

@@ -522,10 +522,10 @@ def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]
 
 
-def count_column(label: str | None, safe: bool):
-    """A column of counts, with thousands separated ("320,993"); in safe mode they are text
-    ("<5", "hidden"), aligned right like numbers."""
-    if safe:
+def count_column(label: str | None, text: bool):
+    """A column of counts, with thousands separated ("320,993"). Counts as text (safe mode's
+    "<5" and "hidden", or "at least 10,000") are aligned right like numbers."""
+    if text:
         return st.column_config.TextColumn(label, alignment="right")
     return st.column_config.NumberColumn(label, format="localized")
 
