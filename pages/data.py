@@ -27,6 +27,8 @@ ui.page_header("Data", rules.IMPORTABLE, "imports, duplicates, quality and the a
                filtered=False)
 path = ui.db_path()
 can_write = ui_data.writes_allowed()
+_, safe = ui.current_filters()
+limit = ui.min_cell() if safe else None  # presentation-safe numbers: counts below it read "<5"
 upload_tab, duplicates_tab, quality_tab, audit_tab = st.tabs(["Upload", "Duplicates", "Quality", "Audit log"])
 
 
@@ -100,19 +102,20 @@ def _undo(kept: str, other: str) -> None:
 
 
 with duplicates_tab:
-    pairs, total, decided = ui_data.review(path, MAX_PAIRS)
+    pairs, count, decided = ui_data.review(path, MAX_PAIRS)
     note = st.session_state.pop(NOTE, None)
     if note is not None:
         (st.success if note.ok else st.error)(note.text)
     if not can_write:
         st.warning(ui_data.loopback_notice(), icon=":material/lock:")
-    st.markdown(f"**{total:,} likely duplicate pair{'s' * (total != 1)} to review**: victims reported by "
-                "different agencies with the same sex, parish and form of exploitation, ages within a year, "
-                "identified within 14 days. Nothing is merged until you decide; every decision can be undone.")
-    if total > MAX_PAIRS:
-        st.caption(f"Showing the first {MAX_PAIRS} pairs, earliest first; the others follow as you decide.")
+    heading, shown = ui_data.review_words(count, len(pairs), limit)
+    st.markdown(heading)
+    if safe:
+        st.info(ui_data.data_safe.PAIRS_HIDDEN, icon=":material/visibility_off:")
+    elif shown:
+        st.caption(shown)
     choice = st.session_state.get(CHOICE)
-    for _, pair in pairs.iterrows():
+    for _, pair in pairs.iterrows() if not safe else ():
         kept, other = pair["kept_victim_id"], pair["other_victim_id"]
         records, actions = st.container(border=True, key=f"pair_{kept}_{other}").columns([5, 2], gap="medium")
         records.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
@@ -130,9 +133,11 @@ with duplicates_tab:
             buttons.button("Different people", key=f"different_{kept}_{other}", on_click=_choose,
                            args=(kept, other, "different"), disabled=not can_write)
     st.markdown("##### Decisions taken")
-    if decided.empty:
+    if safe:
+        st.caption("Not shown while presentation-safe numbers are on: each decision names two victim records.")
+    elif decided.empty:
         st.caption("No decision yet.")
-    for _, row in decided.head(MAX_DECISIONS).iterrows():
+    for _, row in decided.head(MAX_DECISIONS).iterrows() if not safe else ():
         text_col, undo_col = st.columns([6, 1], vertical_alignment="center")
         text_col.markdown(ui_data.decision_words(row))
         undo_col.button("Undo", key=f"undo_{row['kept_victim_id']}_{row['other_victim_id']}", on_click=_undo,
@@ -142,47 +147,49 @@ with duplicates_tab:
 # ----------------------------------------------------------------------------- quality
 
 with quality_tab:
-    report, note = ui_data.quality_report(path, ui.indicators_path())
-    if note:
-        st.caption(note)
-    tables = list(dict.fromkeys(report.completeness["table"]))
+    if safe:
+        st.caption(ui_data.data_safe.safe_note(limit))
+    tables = ui_data.quality_tables(path)
     left, right = st.columns(2)
     table = left.selectbox("Table", tables, key="quality_table",
                            index=tables.index(FIRST_QUALITY_TABLE) if FIRST_QUALITY_TABLE in tables else 0)
+    report, note = ui_data.quality_report(path, ui.indicators_path(), table)
+    if note:
+        st.caption(note)
     views = ui_data.views(report, table)
     view = right.selectbox("Rows", list(views), key=f"quality_view_{table}",
                            help="All rows, the rows one source reported, or the rows one import brought in.")
-    figures = ui_data.quality_view(report, table, *views[view])
+    figures = ui_data.quality_view(report, table, *views[view], limit=limit)
     for column, (name, value, below) in zip(st.columns([2 if below else 1 for _, _, below in figures.metrics]),
                                             figures.metrics):
         column.metric(name, value, below, delta_color="off", delta_arrow="off")
-    if figures.monthly_note:
-        st.caption(figures.monthly_note)
-    st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title), config=CHART_CONFIG,
-                    key="quality_monthly")
-    st.markdown(f"##### Completeness\n{figures.completeness_words}")
-    st.dataframe(figures.completeness, hide_index=True, row_height=ROW_PX,
-                 height=ROW_PX * (len(figures.completeness) + 1) + 3,
-                 column_config={"percent_filled": st.column_config.ProgressColumn(
-                     "% filled", format="%.0f%%", min_value=0, max_value=100, width="large"),
-                     "filled": st.column_config.NumberColumn("rows filled", format="localized"),
-                     "missing": st.column_config.NumberColumn("rows missing", format="localized")})
-    st.markdown("##### Rule violations")
-    if figures.violations.empty:
-        st.markdown("No stored row breaks an import rule.")
+    if figures.withheld:
+        st.info(figures.withheld, icon=":material/visibility_off:")
     else:
-        st.dataframe(figures.violations, hide_index=True)
+        if figures.monthly_note:
+            st.caption(figures.monthly_note)
+        st.plotly_chart(ui_data.monthly_chart(figures.monthly, figures.monthly_title, limit), config=CHART_CONFIG,
+                        key="quality_monthly")
+        st.markdown(f"##### Completeness\n{figures.completeness_words}")
+        st.dataframe(figures.completeness, hide_index=True, row_height=ROW_PX,
+                     height=ROW_PX * (len(figures.completeness) + 1) + 3,
+                     column_config=ui_data.completeness_columns(safe))
+        st.markdown("##### Rule violations")
+        if figures.violations.empty:
+            st.markdown("No stored row breaks an import rule.")
+        else:
+            st.dataframe(figures.violations, hide_index=True, column_config={"rows": ui_data.count_column(None, safe)})
     st.markdown("##### Indicators each gap affects")
     if figures.impact.empty:
         st.markdown(f"No indicator reads an incomplete column of {table}.")
     else:
-        st.dataframe(figures.impact, hide_index=True, column_config={
-            "percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%")})
+        st.dataframe(figures.impact, hide_index=True, column_config=ui_data.impact_columns(safe))
     st.markdown("##### Latest record per source and import batch")
-    st.dataframe(figures.timeliness, hide_index=True)
+    st.dataframe(figures.timeliness, hide_index=True, column_config={"count": ui_data.count_column(None, safe)})
     st.markdown("##### Likely duplicates per agency")
     if table == "victims":
-        st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX)
+        st.dataframe(figures.duplicates, hide_index=True, width=SMALL_TABLE_PX,
+                     column_config={"pairs waiting for review": ui_data.count_column(None, True)})
     else:
         st.markdown("Duplicates are looked for among victims only (choose the victims table).")
 
@@ -190,14 +197,13 @@ with quality_tab:
 # ----------------------------------------------------------------------------- audit log
 
 with audit_tab:
-    log = audit.entries(path).iloc[::-1].reset_index(drop=True)
+    log = ui_data.audit_log(path, limit)
     if log.empty:
         st.info("Nothing is logged yet: every import (refused ones too), restore and duplicate decision appears here.")
     else:
         st.caption(f"{len(log):,} entr{'ies' if len(log) != 1 else 'y'}, newest first, kept in "
-                   f"{audit.log_path(path)} beside the database and only ever appended to.")
-        st.dataframe(log, hide_index=True, column_order=AUDIT_COLUMNS, column_config={
-            "message": st.column_config.TextColumn(width="large"),
-            "rows_added": st.column_config.NumberColumn("rows added"),
-            "rows_replaced": st.column_config.NumberColumn("rows replaced")})
+                   f"{audit.log_path(path)} beside the database and only ever appended to."
+                   + (f" Counts below {limit} read \"<{limit}\" and duplicate decisions do not name their records "
+                      "while presentation-safe numbers are on; the download is the same." if safe else ""))
+        st.dataframe(log, hide_index=True, column_order=AUDIT_COLUMNS, column_config=ui_data.audit_columns(safe))
         ui.download_csv(log, "audit-log", label_text="Download the audit log (CSV)", key="audit_download")

@@ -17,8 +17,10 @@ import pytest
 
 from browser_support import ARTIFACTS, ERROR, PROJECTOR, WAIT_MS, chromium, serving, skip_without_chromium
 from cpc_monitor.store import audit, db
-from cpc_monitor.intake import dedupe
+from cpc_monitor.definitions.indicators import load_indicators
+from cpc_monitor.intake import dedupe, importer
 
+MIN_CELL = load_indicators(Path(__file__).resolve().parent.parent / "indicators.yaml").defaults.min_cell
 TALL = {"width": 1280, "height": 2000}  # Streamlit scrolls inside the page: full_page screenshots miss content
 NAV = '[data-testid="stSidebarNav"]'
 UPLOADER = '[data-testid="stFileUploader"] input[type=file]'
@@ -224,3 +226,41 @@ def test_a_rebinding_page_or_a_forged_origin_cannot_open_the_app(server: str, co
         expect(page.locator(NAV)).to_have_count(0, timeout=1000)
         expect(page.locator(UPLOADER)).to_have_count(0, timeout=1000)
     assert hashlib.sha256(copy_db.read_bytes()).hexdigest() == before
+
+
+def test_safe_mode_on_the_data_page_at_1280x720(browser: Browser, copy_db: Path, tmp_path: Path) -> None:
+    good = tmp_path / "victims-good.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    importer.import_files(copy_db, "victims", [good], who="tester")  # an audit row with 3 rows, a duplicate pair
+    with serving(copy_db, tmp_path / "streamlit.log") as url:
+        page = open_data_page(browser, url)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Presentation-safe numbers").click()
+        page.get_by_role("tab", name="Duplicates").click()
+        notice = page.get_by_role("tabpanel", name="Duplicates").locator('[data-testid="stAlert"]')
+        expect(notice).to_contain_text("Duplicate pairs are not shown while presentation-safe numbers are on.")
+        expect(notice).to_contain_text("turn off Presentation-safe numbers in the sidebar on a trusted screen")
+        expect(page.locator(".st-key-pair_WEB-V-1_WEB-V-2")).to_have_count(0)
+        expect(page.get_by_role("button", name="Same person")).to_have_count(0)
+        shot(page, "data-safe-duplicates-1280x720", PROJECTOR)
+
+        page.get_by_role("tab", name="Quality").click()
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart.locator(".main-svg").first.wait_for()
+        expect(chart).to_contain_text("months with too few records to show")
+        expect(chart).to_contain_text(f"Fewer than {MIN_CELL} records (hidden)")
+        shot(page, "data-safe-quality-1280x720", PROJECTOR)
+        shot(page, "data-safe-quality-tall", TALL)
+        batch = audit.entries(copy_db)["batch"].iloc[-1]
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Rows").click()
+        page.get_by_role("option", name=f"Import batch: {batch}").click()
+        withheld = page.get_by_role("tabpanel", name="Quality").locator('[data-testid="stAlert"]')
+        expect(withheld).to_contain_text(f"Import batch: {batch}: its figures are not shown while presentation-safe "
+                                         "numbers are on.")
+        expect(page.locator('[data-testid="stMetric"]').first).to_contain_text(f"<{MIN_CELL}")
+        shot(page, "data-safe-quality-batch-1280x720", PROJECTOR)
+        shot(page, "data-safe-quality-batch-tall", TALL)
+
+        page.get_by_role("tab", name="Audit log").click()
+        expect(page.get_by_text(f"Counts below {MIN_CELL} read \"<{MIN_CELL}\"", exact=False)).to_be_visible()
+        shot(page, "data-safe-audit-1280x720", PROJECTOR)
+        assert page.locator(ERROR).count() == 0

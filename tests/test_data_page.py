@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -21,14 +22,17 @@ from streamlit.testing.v1 import AppTest
 
 from cpc_monitor.store import audit, db
 
-from cpc_monitor.intake import dedupe, importer
+from cpc_monitor.intake import dedupe, importer, quality
 
 from cpc_monitor.present import csvfile as exports
 
 from cpc_monitor.app import data_page as ui_data
+from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.store.schema import init_database
+from test_pages import array
 
 PAGE = "pages/data.py"
+INDICATORS = Path(__file__).resolve().parent.parent / "indicators.yaml"
 VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
                   "exploitation_type,referred_date,care_provider\n")
 GOOD = (VICTIMS_HEADER
@@ -381,3 +385,288 @@ def test_guarded_neutralises_formulas_only_in_text() -> None:
     assert out["text"].tolist()[:6] == ["'=1+1", "'+SUM(A1)", "'-2", "'@cmd", "'\tx", "plain"]
     assert pd.isna(out["text"].iloc[6])
     assert out["number"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
+
+
+# ----------------------------------------------------------------------------- presentation-safe numbers
+
+
+def min_cell(path: Path = INDICATORS) -> int:
+    """The indicator file's min_cell: counts from 1 to min_cell-1 are hidden in safe mode."""
+    return load_indicators(path).defaults.min_cell
+
+
+def safe_page(open_page: Callable[..., AppTest], safe: bool) -> AppTest:
+    """The Data page with the sidebar's presentation-safe switch on or off."""
+    at = open_page(PAGE, state={"filter_safe": safe})
+    assert not at.exception
+    return at
+
+
+def monthly_victims(path: Path) -> dict[str, int]:
+    """Victims per month (first day, ISO) straight from the file."""
+    with db.reading(path) as con:
+        rows = con.execute("SELECT CAST(date_trunc('month', identified_date) AS DATE), count(*) FROM victims "
+                           "WHERE identified_date IS NOT NULL GROUP BY 1").fetchall()
+    return {m.isoformat(): n for m, n in rows}
+
+
+def test_safe_mode_shows_no_duplicate_pair_and_says_how_to_see_them(open_page: Callable[..., AppTest], data_db: Path,
+                                                                     loopback: None, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    importer.import_files(data_db, "victims", [csv], who="tester")
+    dedupe.decide(data_db, *PAIR, "different", who="tester")
+    pending = len(dedupe.pending_pairs(data_db))
+    limit = min_cell()
+
+    at = safe_page(open_page, True)
+    duplicates = tab(at, "Duplicates")
+    assert duplicates.info[0].value == ui_data.data_safe.PAIRS_HIDDEN
+    assert "turn off *Presentation-safe numbers* in the sidebar on a trusted screen" in duplicates.info[0].value
+    assert not duplicates.table and not duplicates.button  # no record, no decision, nothing to click
+    shown = f"<{limit}" if 1 <= pending < limit else f"{pending:,}"
+    assert duplicates.markdown[0].value.startswith(f"**{shown} likely duplicate pairs to review**")
+    assert not any("TEST-V-" in m.value for m in duplicates.markdown)
+    assert duplicates.caption[-1].value == ("Not shown while presentation-safe numbers are on: each decision names two "
+                                            "victim records.")
+
+    at = safe_page(open_page, False)  # as before: every pair drawn, with its buttons and the decision
+    duplicates = tab(at, "Duplicates")
+    assert not duplicates.info
+    assert len(duplicates.table) == pending
+    assert any("different people: **TEST-V-1** and **TEST-V-2** both count" in m.value for m in duplicates.markdown)
+
+
+def test_safe_mode_hides_small_quality_counts(open_page: Callable[..., AppTest], data_db: Path, loopback: None,
+                                              tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)  # a batch of 3 victims, one with no care provider
+    batch = importer.import_files(data_db, "victims", [csv], who="tester").batch_id
+    limit = min_cell()
+    hidden = f"<{limit}"
+    assert 3 < limit, "the batch must be a small count"
+
+    at = safe_page(open_page, True)
+    at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
+    quality_tab = tab(at, "Quality")
+    assert [(m.label, m.value) for m in quality_tab.metric][0] == ("Rows", hidden)
+    assert quality_tab.info[0].value == ui_data.data_safe.withheld(f"Import batch: {batch}", limit)
+    assert not any({"filled", "missing"} <= set(d.value.columns) for d in at.dataframe), "no figure of 3 rows"
+    assert not at.get("plotly_chart")
+    timely = frame_with(at, "source or batch", "count").set_index("source or batch")
+    assert timely.loc[batch, "count"] == hidden
+    # The sample's own rows are the only other batch: shown, they would give the 3 back from the total.
+    sample_batch = scalar(data_db, "SELECT any_value(import_batch) FROM victims WHERE victim_id NOT LIKE 'TEST-%'")
+    assert timely.loc[sample_batch, "count"] == ui_data.data_safe.SECONDARY
+    total = scalar(data_db, "SELECT count(*) FROM victims")
+    assert timely["count"].iloc[0] == f"{total:,}"
+
+    # All rows: its completeness hides the small gap of care_provider nowhere (140 are missing), and
+    # a count of 1 to min_cell-1 reads "<5".
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    filled = scalar(data_db, "SELECT count(care_provider) FROM victims")
+    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [f"{filled:,}", f"{total - filled:,}"]
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(100 * filled / total)
+
+    # All rows: the monthly line breaks at every small month, which reads "<5" in place, never 0.
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    marks, line, _ = spec["data"]
+    per_month = monthly_victims(data_db)
+    drawn = dict(zip([x[:10] for x in line["x"]], array(line["y"])))
+    small = {m for m, n in per_month.items() if 1 <= n < limit}
+    assert small and all(np.isnan(drawn[m]) for m in small)
+    assert all(drawn[m] == n for m, n in per_month.items() if n >= limit and not np.isnan(drawn[m]))
+    assert {x[:10] for x in marks["x"]} == small and set(marks["text"]) == {hidden}
+    assert set(array(marks["y"])) == {limit}, "a band up to min_cell: fewer than it, never 0"
+    assert marks["name"] == f"Fewer than {limit} records (hidden)"
+    assert f"{len([m for m in drawn if np.isnan(drawn[m])]):,} months with too few records to show" in \
+        spec["layout"]["title"]["text"]
+
+    agencies = frame_with(at, "agency", "pairs waiting for review").set_index("agency")["pairs waiting for review"]
+    with db.reading(data_db) as con:
+        exact = dedupe.count_by_agency(con)
+    per_agency = dict(zip(exact["group"], exact["pairs"]))
+    assert all(agencies[ui_data.code_label(a)] == hidden for a, n in per_agency.items() if a and 1 <= n < limit)
+
+    at = safe_page(open_page, False)  # safe mode off: exact counts, as before
+    at.selectbox(key="quality_view_victims").set_value(f"Import batch: {batch}").run()
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", "3")
+    assert not tab(at, "Quality").info
+    complete = frame_with(at, "column", "percent_filled", "filled", "missing").set_index("column")
+    assert complete.loc["care_provider", ["filled", "missing"]].tolist() == [2, 1]
+    assert complete.loc["care_provider", "percent_filled"] == pytest.approx(200 / 3)
+    at.selectbox(key="quality_view_victims").set_value("All rows").run()
+    line = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert dict(zip([x[:10] for x in line["x"]], array(line["y"]))) == {
+        m: per_month.get(m, 0) for m in [x[:10] for x in line["x"]]}
+
+
+def test_safe_mode_completeness_hides_the_other_half_of_a_small_gap(data_db: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    importer.import_files(data_db, "victims", [csv], who="tester")
+    with db.rebuild(data_db) as con:  # every victim but one has a nationality
+        con.execute("UPDATE victims SET nationality = coalesce(nationality, 'JAM')")
+        con.execute("UPDATE victims SET nationality = NULL WHERE victim_id = 'TEST-V-3'")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+    view = ui_data.quality_view(report, "victims", "all", "", limit=limit)
+    row = view.completeness.set_index("column").loc["nationality"]
+    rows = scalar(data_db, "SELECT count(*) FROM victims")
+    assert (row["filled"], row["missing"]) == (f"more than {rows - limit:,}", f"<{limit}")
+    assert pd.isna(row["percent_filled"])
+    exact = ui_data.quality_view(report, "victims", "all", "").completeness.set_index("column").loc["nationality"]
+    assert (exact["filled"], exact["missing"]) == (rows - 1, 1)
+
+
+def test_safe_mode_completeness_is_not_given_back_by_another_view(data_db: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_bytes(GOOD)
+    importer.import_files(data_db, "victims", [csv], who="tester")
+    with db.rebuild(data_db) as con:  # 1 NGO victim and 10 police victims lack a nationality
+        con.execute("UPDATE victims SET nationality = 'JAM'")
+        con.execute("UPDATE victims SET nationality = NULL WHERE victim_id = 'TEST-V-3' OR victim_id IN "
+                    "(SELECT victim_id FROM victims WHERE identified_by = 'police' AND victim_id NOT LIKE 'TEST-%' "
+                    "ORDER BY victim_id LIMIT 10)")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+
+    def nationality(by: str, group: str, safe: bool) -> tuple:
+        view = ui_data.quality_view(report, "victims", by, group, limit=limit if safe else None)
+        row = view.completeness.set_index("column").loc["nationality"]
+        return row["filled"], row["missing"], row["percent_filled"]
+
+    assert nationality("all", "", True)[1] == "11"
+    assert nationality("source", "ngo", True)[1] == f"<{limit}"
+    # All rows' 11 less the police's 10 would give back the NGO's 1: the police's pair is hidden too.
+    filled, missing, percent = nationality("source", "police", True)
+    assert (filled, missing) == (ui_data.data_safe.SECONDARY, ui_data.data_safe.SECONDARY) and pd.isna(percent)
+    assert nationality("source", "police", False)[1] == 10
+    assert nationality("source", "cpfsa", True)[1] == "0"  # nothing to give back: shown
+
+
+def test_safe_mode_audit_log_hides_small_counts_and_decided_records(open_page: Callable[..., AppTest], data_db: Path,
+                                                                    loopback: None, downloads: dict[str, bytes]) -> None:
+    done = ui_data.run_upload(data_db, "victims", "victims.csv", GOOD, dry_run=False)
+    dedupe.decide(data_db, *PAIR, "same_person", who="tester")
+    limit = min_cell()
+    hidden = f"<{limit}"
+
+    at = safe_page(open_page, True)
+    log = frame_with(at, "at", "who", "action", "outcome")
+    assert log["action"].tolist() == ["duplicate_decision", "import"]
+    assert log["rows_added"].tolist()[1] == hidden
+    assert log["message"].tolist() == [
+        ui_data.data_safe.DECISION_WORDS["duplicate_decision"],
+        done.report.summary().replace("3 rows", f"{hidden} rows")]
+    assert "TEST-V" not in " ".join(log["message"])
+    exported = pd.read_csv(io.StringIO(downloads["audit-log.csv"].decode()), dtype=str, keep_default_na=False)
+    assert exported["rows_added"].tolist() == ["", hidden]
+    assert exported["message"].tolist() == log["message"].tolist()
+
+    at = safe_page(open_page, False)  # off: every figure and record, as before
+    log = frame_with(at, "at", "who", "action", "outcome")
+    assert log["rows_added"].tolist()[1] == 3
+    assert log["message"].tolist()[1] == done.report.summary()
+    assert "TEST-V-1 kept, TEST-V-2 other" in log["message"].tolist()[0]
+
+
+def test_safe_messages_hide_lone_small_numbers_only() -> None:
+    limit = min_cell()
+    text = "imported 3 rows into victims from v2.csv (1,204 rows read) as batch b-20250601-3; TEST-V-4 on 2025-06-01"
+    assert ui_data.data_safe.message(text, limit) == (
+        f"imported <{limit} rows into victims from v2.csv (1,204 rows read) as batch b-20250601-3; TEST-V-4 on "
+        "2025-06-01")
+    assert ui_data.data_safe.message(f"{limit} rows, 0 errors", limit) == f"{limit} rows, 0 errors"
+
+
+def test_safe_mode_follows_min_cell_of_the_indicator_file(open_page: Callable[..., AppTest], data_db: Path,
+                                                          loopback: None, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    raised = min_cell() * 20  # every monthly count of the sample is below it
+    yaml = tmp_path / "indicators.yaml"
+    text = INDICATORS.read_text(encoding="utf-8")
+    yaml.write_text(text.replace(f"min_cell: {min_cell()}", f"min_cell: {raised}", 1), encoding="utf-8")
+    assert min_cell(yaml) == raised
+    monkeypatch.setenv("CPC_INDICATORS", str(yaml))
+    at = safe_page(open_page, True)
+    victims = scalar(data_db, "SELECT count(*) FROM victims")
+    assert victims >= raised, "the all-rows count stays shown"
+    assert [(m.label, m.value) for m in tab(at, "Quality").metric][0] == ("Rows", f"{victims:,}")
+    marks = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert set(marks["text"]) == {f"<{raised}"}
+
+
+# ----------------------------------------------------------------------------- many pairs
+
+
+@pytest.fixture(scope="module")
+def many_pairs_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scaled sample (each victim drawn 50 times) with more likely-duplicate pairs than the page counts."""
+    from cpc_monitor.intake.sample import build_sample
+
+    path = tmp_path_factory.mktemp("scaled") / "cpc.duckdb"
+    build_sample(path, scale=50)
+    return path
+
+
+def test_many_pairs_are_counted_up_to_the_cap_and_listed_earliest_first(
+        open_page: Callable[..., AppTest], many_pairs_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPC_DB", str(many_pairs_db))
+    cap = dedupe.COUNT_CAP
+    with db.reading(many_pairs_db) as con:
+        assert dedupe.count_pending(con, cap=None).pairs > cap, "the file must hold more pairs than the cap"
+        first = dedupe.pairs(con, 20)
+        assert first.equals(dedupe.pairs(con).head(20))
+    at = open_page(PAGE)
+    assert not at.exception
+    duplicates = tab(at, "Duplicates")
+    assert duplicates.markdown[0].value.startswith(f"**At least {cap:,} likely duplicate pairs to review**")
+    assert duplicates.caption[0].value == (f"Showing the first 20 of at least {cap:,} pairs, earliest first (counting "
+                                           f"stops at {cap:,}); the others follow as you decide.")
+    drawn = [t.value for t in duplicates.table]
+    assert [(t["kept (identified first)"][0], t["other"][0]) for t in drawn] == list(
+        zip(first["kept_victim_id"], first["other_victim_id"]))
+    metrics = dict((m.label, m.value) for m in tab(at, "Quality").metric)
+    assert metrics["Likely duplicate pairs"] == f"{cap:,}+"
+    agencies = frame_with(at, "agency", "pairs waiting for review")
+    assert agencies["pairs waiting for review"].iloc[0] == f"at least {cap:,}"
+    assert agencies["pairs waiting for review"].str.startswith("at least ").all()
+
+
+def test_safe_mode_rule_violations_are_not_given_back_by_another_view(data_db: Path) -> None:
+    with db.rebuild(data_db) as con:  # victims whose case is gone: 1 reported by an NGO, 6 by the police
+        for i, agency in enumerate(["ngo"] + ["police"] * 6):
+            con.execute("INSERT INTO victims (victim_id, case_id, identified_date, identified_by) "
+                        f"VALUES ('ORPHAN-{i}', 'GONE-{i}', DATE '2024-02-01', '{agency}')")
+    limit = min_cell()
+    report = quality.quality_report(data_db, load_indicators(INDICATORS))
+
+    def orphans(by: str, group: str, safe: bool) -> tuple[str, str]:
+        view = ui_data.quality_view(report, "victims", by, group, limit=limit if safe else None)
+        rule = view.violations.set_index("rule").loc["case_id is in cases", "rows"]
+        return rule, dict((m[0], m[1]) for m in view.metrics)["Rows breaking a rule"]
+
+    assert orphans("all", "", True) == ("7", "7")
+    assert orphans("source", "ngo", True) == (f"<{limit}", f"<{limit}")
+    assert orphans("source", "police", True) == (ui_data.data_safe.SECONDARY, ui_data.data_safe.SECONDARY)
+    assert orphans("source", "police", False) == (6, "6")
+
+
+@pytest.mark.parametrize("table", ["victims", "cases"])
+def test_safe_monthly_counts_leave_no_sum_with_a_single_hidden_month(sample_db: Path, table: str) -> None:
+    limit = min_cell()
+    months = quality.quality_report(sample_db, only=(table,)).monthly
+    shown = ui_data.data_safe.monthly(months, limit)
+    assert shown["hidden"][shown["small"]].all() and shown["rows"][shown["hidden"]].isna().all()
+    assert (shown["rows"][~shown["hidden"]] == months["rows"][~shown["hidden"]]).all()
+    sources = shown[shown["by"] == "source"]
+    # Each series adds up to its row count; the sources' months add up to the all-rows month.
+    for frame, keys in ((shown, ["by", "group"]), (sources, ["month"])):
+        for _, cells in frame.groupby(keys):
+            exact = months.loc[cells.index, "rows"]
+            if cells["hidden"].sum() == 1:
+                assert not (exact[~cells["hidden"]] > 0).any(), (keys, cells)
+    assert shown["hidden"].sum() > shown["small"].sum(), "the sample needs second cells hidden"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cpc_monitor.store import audit
+from cpc_monitor.store import audit, db
 
 from cpc_monitor.intake import dedupe, importer
 from cpc_monitor import errors
@@ -171,3 +171,45 @@ def test_cli_duplicates_decide_undo(victims_db, capsys):
     assert capsys.readouterr().out == ("removed the decision same_person on VA and VB; the pair is listed for "
                                        "review again.\n")
     assert audit.entries(victims_db)["who"].tolist()[-2:] == [audit.current_user()] * 2
+
+
+def test_same_day_pair_kept_by_the_larger_id_leaves_the_list(victims_db):
+    # VQ and VP share a day; the list shows VP first, but a reviewer may keep VQ.
+    dedupe.decide(victims_db, "VQ", "VP", "same_person")
+    assert dedupe.decisions(victims_db)[["kept_victim_id", "other_victim_id"]].values.tolist() == [["VQ", "VP"]]
+    assert pending(victims_db) == [("VA", "VB")]
+
+
+def test_a_page_of_pairs_is_the_start_of_the_full_list(victims_db, tmp_path):
+    # Pairs years apart: the first window of dates holds one, so the search must widen to find more.
+    more = tmp_path / "more.csv"
+    more.write_text(HEADER + "VR,2025-02-01,police,male,9,Portland,labour\n"
+                             "VS,2025-02-02,ngo,male,10,Portland,labour\n", encoding="utf-8")
+    importer.import_files(victims_db, "victims", [more])
+    with db.reading(victims_db) as con:
+        full = dedupe.pairs(con)
+        assert list(zip(full["kept_victim_id"], full["other_victim_id"])) == [("VA", "VB"), ("VP", "VQ"),
+                                                                              ("VR", "VS")]
+        for limit in (1, 2, 3, 50):
+            assert dedupe.pairs(con, limit).equals(full.head(limit)), limit
+
+
+def test_counts_stop_at_the_cap_and_say_so(victims_db, tmp_path):
+    later = tmp_path / "later.csv"  # a third pair, the latest, between the police and an NGO
+    later.write_text(HEADER + "VR,2025-02-01,police,male,9,Portland,labour\n"
+                              "VS,2025-02-02,ngo,male,10,Portland,labour\n", encoding="utf-8")
+    importer.import_files(victims_db, "victims", [later])
+    with db.reading(victims_db) as con:
+        assert dedupe.count_pending(con, cap=None) == dedupe.Count(3)
+        assert dedupe.count_pending(con, cap=3) == dedupe.Count(3, at_least=False)
+        capped = dedupe.count_pending(con, cap=1)
+        assert capped == dedupe.Count(1, at_least=True) and str(capped) == "at least 1"
+        exact = dedupe.count_by_agency(con, cap=None)
+        assert exact.values.tolist() == [["all", "", 3, False], ["source", "cpfsa", 2, False],
+                                         ["source", "ngo", 1, False], ["source", "police", 3, False]]
+        bounded = dedupe.count_by_agency(con, cap=1)  # the earliest pair: VA (police) and VB (cpfsa)
+        assert bounded.values.tolist() == [["all", "", 1, True], ["source", "cpfsa", 1, True],
+                                           ["source", "police", 1, True]]
+    assert dedupe.pending_review(victims_db, 1)[1] == 3  # the command line counts every pair
+    first, count = dedupe.review(victims_db, 1, cap=1)
+    assert first["kept_victim_id"].tolist() == ["VA"] and count == dedupe.Count(1, at_least=True)

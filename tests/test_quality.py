@@ -163,7 +163,8 @@ def test_monthly_counts_fill_gaps_and_flag_a_spike(tmp_path):
 
 
 def test_likely_duplicates_are_counted_per_source(report):
-    assert report.duplicates.values.tolist() == [["all", "", 1], ["source", "cpfsa", 1], ["source", "police", 1]]
+    assert report.duplicates.values.tolist() == [["all", "", 1, False], ["source", "cpfsa", 1, False],
+                                                 ["source", "police", 1, False]]
 
 
 def test_indicator_columns_and_the_gaps_they_are_hit_by(report):

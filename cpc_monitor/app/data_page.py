@@ -1,6 +1,7 @@
 """Streamlit helpers of the Data page (pages/data.py): the loopback gate for writes, the
 upload flow the page and its tests share, CSV downloads (through exports) guarded against formula
 injection, the cached review and quality figures, and the small renderers each tab uses.
+With presentation-safe numbers on, the figures go through data_safe before they are drawn.
 
 The writes themselves belong to the package (importer.import_upload, dedupe.decide/undo);
 this module only calls them, shows what they report, and clears the caches afterwards."""
@@ -15,11 +16,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cpc_monitor.store import db
+from cpc_monitor.store import audit, db
 
 from cpc_monitor.intake import dedupe, importer, quality
 
-from cpc_monitor.app import access, ui
+from cpc_monitor.app import access, data_safe, ui
+from cpc_monitor.evaluation import privacy
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
 from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
@@ -34,7 +36,10 @@ TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than 12 rows scrol
 SHOWN_PROBLEMS = 500  # problems drawn on the page (a static table); the CSV download has every one
 MONTHLY_HEIGHT = 340  # px: the monthly chart with its two-line title and legend
 MONTHS_NAMED = 3  # unusual months named in the chart's title; more are counted ("and 4 more")
-HEADROOM = 1.15  # the y-axis reaches 15% above the highest month, so that month's label stays inside
+HIDDEN_COLOUR = "#D5DAE0"  # the pale band of a month hidden in safe mode
+HIDDEN_BAR_MS = 25 * 86_400_000  # its width: most of a month, in ms (plotly's unit for dates)
+HEADROOM = 1.15
+QUALITY_ENTRIES = 16  # cached per-table quality figures: every table of two database versions  # the y-axis reaches 15% above the highest month, so that month's label stays inside
 BY_WORDS = {"all": "all rows", "source": "per source", "batch": "per import batch"}  # quality.groupings' names
 # Table names that do not read as words once their underscores become spaces.
 TABLE_WORDS = {"cfs_sessions": "Child-friendly space sessions", "child_friendly_spaces": "Child-friendly spaces"}
@@ -153,9 +158,6 @@ def show_report(report: ImportReport, key: str) -> None:
                     key=f"{key}_problems")
 
 
-# ----------------------------------------------------------------------------- downloads
-
-
 # ----------------------------------------------------------------------------- cached figures
 
 
@@ -164,32 +166,61 @@ def stamp(db_path: Path) -> int:
     return db.version_stamp(db_path)
 
 
-def review(db_path: Path, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """The first `limit` pending likely-duplicate pairs, how many are pending, and the
-    decisions taken (cached per database version)."""
+def review(db_path: Path, limit: int) -> tuple[pd.DataFrame, dedupe.Count, pd.DataFrame]:
+    """The first `limit` pending likely-duplicate pairs, how many are pending (counted up to
+    dedupe.COUNT_CAP), and the decisions taken (cached per database version)."""
     return _review(str(db_path), db.version_stamp(db_path), limit)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    pairs, total = dedupe.pending_review(path, limit)
-    return pairs, total, dedupe.decisions(path)
+def _review(path: str, stamp: int, limit: int) -> tuple[pd.DataFrame, dedupe.Count, pd.DataFrame]:
+    pairs, count = dedupe.review(path, limit)
+    return pairs, count, dedupe.decisions(path)
 
 
-def quality_report(db_path: Path, indicators_path: Path) -> tuple[quality.QualityReport, str]:
-    """Every data-quality figure (cached per database and indicator file version and day), and a
-    note when the indicator file cannot be read (the figures then name no indicators)."""
-    ind_mtime = indicators_path.stat().st_mtime_ns if indicators_path.is_file() else 0
-    return _quality(str(db_path), db.version_stamp(db_path), str(indicators_path), ind_mtime, date.today())
+def review_words(count: dedupe.Count, shown: int, limit: int | None = None) -> tuple[str, str]:
+    """The review list's heading and, when not every pair is drawn, the note saying which are.
+    In safe mode (`limit`) a count from 1 to limit-1 reads "<5"."""
+    many = count.at_least or count.pairs != 1
+    words = f"<{limit}" if limit is not None and privacy.is_small(count.pairs, limit) else str(count)
+    words = words[0].upper() + words[1:]
+    heading = (f"**{words} likely duplicate pair{'s' * many} to review**: victims reported by different agencies "
+               "with the same sex, parish and form of exploitation, ages within a year, identified within "
+               f"{dedupe.MAX_DAYS_APART} days. Nothing is merged until you decide; every decision can be undone.")
+    if count.at_least:
+        return heading, (f"Showing the first {shown} of at least {count.pairs:,} pairs, earliest first (counting "
+                         f"stops at {count.pairs:,}); the others follow as you decide.")
+    if count.pairs > shown:
+        return heading, f"Showing the first {shown} of {count.pairs:,} pairs, earliest first; the others follow as you decide."
+    return heading, ""
+
+
+def quality_tables(db_path: Path) -> list[str]:
+    """The tables the Quality tab offers (cached per database version)."""
+    return _quality_tables(str(db_path), db.version_stamp(db_path))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date) -> tuple[quality.QualityReport, str]:
+def _quality_tables(path: str, stamp: int) -> list[str]:
+    return quality.quality_tables(path)
+
+
+def quality_report(db_path: Path, indicators_path: Path, table: str) -> tuple[quality.QualityReport, str]:
+    """The data-quality figures of one table (cached per database and indicator file version,
+    day and table: the tab shows one table at a time, so a view computes only that one), and
+    a note when the indicator file cannot be read (the figures then name no indicators)."""
+    ind_mtime = indicators_path.stat().st_mtime_ns if indicators_path.is_file() else 0
+    return _quality(str(db_path), db.version_stamp(db_path), str(indicators_path), ind_mtime, date.today(), table)
+
+
+@st.cache_data(max_entries=QUALITY_ENTRIES, show_spinner=False)
+def _quality(path: str, stamp: int, ind_path: str, ind_mtime: int, today: date, table: str
+             ) -> tuple[quality.QualityReport, str]:
     try:
         iset, note = load_indicators(ind_path), ""
     except CpcError as exc:
         iset, note = None, f"The indicator file {ind_path} cannot be read ({exc}), so no indicator is named here."
-    return quality.quality_report(path, iset, today), note
+    return quality.quality_report(path, iset, today, only=(table,)), note
 
 
 # ----------------------------------------------------------------------------- duplicates
@@ -277,36 +308,60 @@ def table_words(table: str) -> str:
 
 
 def monthly_title(table: str, months: pd.DataFrame, by: str, group: str) -> str:
-    """The monthly chart's finding (which months stand out), with the usual month on a second line."""
+    """The monthly chart's finding (which months stand out), with the usual month on a second line.
+    In safe mode (`months` from data_safe.monthly: hidden months have no count) the figures are
+    those of the months shown, and the hidden months are counted."""
     subject = table_words(table) + (f" from {code_label(group)}" if by == "source" else "")
     if months.empty:
         return f"{subject}: no dated records"
-    usual = (f"<br><span style='font-size:13px;color:#4A5868'>a usual month has {months['rows'].median():,.0f} "
-             f"records (range {months['rows'].min():,}–{months['rows'].max():,})</span>")
+    hidden = months["hidden"].astype(bool) if "hidden" in months.columns else pd.Series(False, index=months.index)
+    shown = months.loc[~hidden, "rows"]
+    n_hidden = int(hidden.sum())
+    if shown.empty:
+        usual = "every month has too few records to show"
+    else:
+        usual = (f"{'of the months shown, a usual one' if n_hidden else 'a usual month'} has {shown.median():,.0f} "
+                 f"records (range {shown.min():,.0f}–{shown.max():,.0f})"
+                 + (f"; {n_hidden:,} month{'s' * (n_hidden != 1)} with too few records to show" if n_hidden else ""))
+    usual = f"<br><span style='font-size:13px;color:#4A5868'>{usual}</span>"
     if len(months) < quality.MIN_MONTHS:
         return f"{subject}: {len(months)} months are too few to judge" + usual
     flagged = months[months["outlier"].astype(bool)]
     if flagged.empty:
         return f"{subject}: no month stands out" + usual
-    named = [f"{pd.Timestamp(m):%b %Y} ({r:,})" for m, r in zip(flagged["month"], flagged["rows"])]
+    named = [f"{pd.Timestamp(m):%b %Y} ({'hidden' if h else f'{r:,.0f}'})"
+             for m, r, h in zip(flagged["month"], flagged["rows"], hidden[flagged.index])]
     if len(named) > MONTHS_NAMED:
         named = named[:MONTHS_NAMED - 1] + [f"{len(named) - MONTHS_NAMED + 1} more"]
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
     return f"{subject}: {len(flagged)} unusual month{'s' * (len(flagged) != 1)}, {listed}" + usual
 
 
-def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
+def monthly_chart(months: pd.DataFrame, title: str, limit: int | None = None) -> go.Figure:
     """Records per month as a line, unusual months (modified z-score above quality.OUTLIER_Z)
-    marked with labelled diamonds. Returns the figure; draws nothing."""
+    marked with labelled diamonds. In safe mode (`limit`, `months` from data_safe.monthly) the
+    line breaks at a hidden month, never drawn as 0, and a month with fewer than `limit`
+    records reads "<5" in place. Returns the figure; draws nothing."""
+    hidden = months["hidden"].astype(bool) if "hidden" in months.columns else pd.Series(False, index=months.index)
     fig = go.Figure()
-    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"], mode="lines", name="Records in the month",
-                    line={"color": ACCENT, "width": 2}, hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
-    flagged = months[months["outlier"].astype(bool)]
+    small = months[months["small"].astype(bool)] if "small" in months.columns else months.iloc[0:0]
+    if limit is not None and not small.empty:
+        # A pale band up to `limit` where a month has too few records to show: "<5" in place, never 0.
+        fig.add_bar(x=pd.to_datetime(small["month"]), y=[limit] * len(small), width=HIDDEN_BAR_MS,
+                    marker={"color": HIDDEN_COLOUR, "line": {"width": 0}}, text=[f"<{limit}"] * len(small),
+                    textposition="none", name=f"Fewer than {limit} records (hidden)",
+                    hovertemplate=f"%{{x|%b %Y}}: fewer than {limit} records<extra></extra>")
+    # In safe mode a month shown between hidden ones has no neighbour to draw a line to: a dot shows it.
+    fig.add_scatter(x=pd.to_datetime(months["month"]), y=months["rows"].where(~hidden),
+                    mode="lines" if limit is None else "lines+markers", marker={"size": 4},
+                    name="Records in the month", line={"color": ACCENT, "width": 2}, connectgaps=False,
+                    hovertemplate="%{x|%b %Y}: %{y:,} records<extra></extra>")
+    flagged = months[months["outlier"].astype(bool) & ~hidden]
     fig.add_scatter(x=pd.to_datetime(flagged["month"]), y=flagged["rows"], mode="markers+text",
                     name=f"Unusual month (modified z-score beyond ±{quality.OUTLIER_Z})",
                     marker={"symbol": "diamond", "size": 11, "color": OUTLIER_COLOUR,
                             "line": {"width": 1, "color": "white"}},
-                    text=[f"{r:,}" for r in flagged["rows"]], textposition="top center",
+                    text=[f"{r:,.0f}" for r in flagged["rows"]], textposition="top center",
                     hovertemplate="%{x|%b %Y}: %{y:,} records, unusual<extra></extra>")
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
                       font={"family": FONT, "size": 13, "color": "#1C2733"}, height=MONTHLY_HEIGHT,
@@ -314,9 +369,10 @@ def monthly_chart(months: pd.DataFrame, title: str) -> go.Figure:
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
                       showlegend=True)
     fig.update_xaxes(title_text="Month", showgrid=False, linecolor="#AEB7C2", ticks="outside")
-    top = float(months["rows"].max()) if not months.empty else 1.0
+    shown = months["rows"].where(~hidden)
+    top = float(shown.max()) if shown.notna().any() else 1.0
     fig.update_yaxes(title_text="Records in the month", gridcolor="#E6E9ED", zeroline=False, tickformat=",d",
-                     range=[0, max(top, 1.0) * HEADROOM])
+                     range=[0, max(top, float(limit or 1)) * HEADROOM])
     return fig
 
 
@@ -334,6 +390,7 @@ class QualityView:
     impact: pd.DataFrame
     timeliness: pd.DataFrame
     duplicates: pd.DataFrame
+    withheld: str = ""  # safe mode: why this view's own figures are not drawn (its row count is hidden)
 
 
 def views(report: quality.QualityReport, table: str) -> dict[str, tuple[str, str]]:
@@ -343,60 +400,114 @@ def views(report: quality.QualityReport, table: str) -> dict[str, tuple[str, str
     return {view_label(by, group): (by, group) for by, group in pairs}
 
 
-def quality_view(report: quality.QualityReport, table: str, by: str, group: str) -> QualityView:
-    """Cut the report down to `table` and one view of it."""
-    def pick(frame: pd.DataFrame) -> pd.DataFrame:
-        keep = (frame["by"] == by) & (frame["group"] == group)
-        if "table" in frame.columns:
-            keep &= frame["table"] == table
-        return frame[keep]
-
-    complete = completeness_table(pick(report.completeness))
-    timely = pick(report.timeliness)
-    broken = pick(report.violations)
-    monthly, note = pick(report.monthly), ""
-    if by == "batch":
-        monthly = report.monthly[(report.monthly["table"] == table) & (report.monthly["by"] == "all")]
-        note = "Monthly counts are per table and per source, not per import batch: all rows are shown."
+def quality_view(report: quality.QualityReport, table: str, by: str, group: str,
+                 limit: int | None = None) -> QualityView:
+    """Cut the report down to `table` and one view of it. `limit` (min_cell) switches on
+    presentation-safe numbers: counts from 1 to limit-1 read "<5" (data_safe)."""
+    exact, complete = view_completeness(report.completeness, table, by, group, limit)
+    monthly = report.monthly[report.monthly["table"] == table]
+    monthly = monthly if limit is None else data_safe.monthly(monthly, limit)  # over every series: see there
+    series = "all" if by == "batch" else by  # monthly counts are per source at most, not per batch
+    monthly = monthly[(monthly["by"] == series) & (monthly["group"] == (group if by == "source" else ""))]
+    note = "Monthly counts are per table and per source, not per import batch: all rows are shown." if by == "batch" else ""
+    timely_all = report.timeliness[report.timeliness["table"] == table].reset_index(drop=True)
+    # Sources add up to all rows, and so do batches: one hidden alone could be worked out.
+    counted = timely_all if limit is None else data_safe.counts_as_text(timely_all, ["rows"], limit, within=["by"])
+    mine = (timely_all["by"] == by) & (timely_all["group"] == group)
+    timely = timely_all[mine]
     latest = timely["latest_date"].iloc[0] if not timely.empty else None
     dated = latest is not None and pd.notna(latest)
-    metrics = [("Rows", f"{int(timely['rows'].iloc[0]) if not timely.empty else 0:,}", None),
+    rows = counted.loc[mine, "rows"].iloc[0] if mine.any() else 0
+    broken, broken_shown = view_violations(report.violations, table, by, group, limit)
+    metrics = [("Rows", rows if limit is not None else f"{int(rows):,}", None),
                ("Latest record", _day(latest) if dated else "none",
                 f"{int(timely['days_since'].iloc[0]):,} days before {_day(report.as_of)}" if dated else None),
-               ("Rows breaking a rule", f"{int(broken['rows'].sum()):,}", None)]
+               ("Rows breaking a rule", _total_words(broken["rows"], broken_shown["rows"], limit), None)]
+    dupes = pair_counts(report.duplicates, limit)
     if table == "victims" and by != "batch":
-        found = report.duplicates[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
-        metrics.append(("Likely duplicate pairs", f"{int(found['pairs'].sum()):,}", None))
-    dupes = report.duplicates
-    gaps = complete[complete["missing"] > 0]
+        found = dupes[(report.duplicates["by"] == by) & (report.duplicates["group"] == group)]
+        capped = bool(report.duplicates.loc[found.index, "at_least"].any())
+        shown = found["pairs waiting for review"].iloc[0] if not found.empty else "0"
+        metrics.append(("Likely duplicate pairs", shown.replace("at least ", "") + "+" if capped else shown,
+                        f"counting stops at {dedupe.COUNT_CAP:,}" if capped else None))
+    gaps = exact[exact["missing"] > 0]
     if timely.empty or int(timely["rows"].iloc[0]) == 0:
         words = "no rows yet."
     elif gaps.empty:
-        words = f"all {len(complete)} columns are filled in every row."
+        words = f"all {len(exact)} columns are filled in every row."
     else:
-        words = (f"{len(gaps)} of {len(complete)} columns have gaps; least filled: {gaps['column'].iloc[0]} "
-                 f"({gaps['percent_filled'].iloc[0]:.0f}%).")
-    timely_all = report.timeliness[report.timeliness["table"] == table]
+        least = complete["percent_filled"].loc[gaps.index[0]]
+        words = (f"{len(gaps)} of {len(exact)} columns have gaps; least filled: {gaps['column'].iloc[0]}"
+                 + (f" ({least:.0f}%)." if pd.notna(least) else "."))
+    impact = impact_table(report.impact, table)
+    hidden_view = limit is not None and by != "all" and data_safe.is_hidden(str(rows), limit)
+    if hidden_view:
+        metrics[2] = ("Rows breaking a rule", data_safe.SECONDARY, None)
     return QualityView(
         metrics=metrics, completeness=complete, completeness_words=words, monthly=monthly,
         monthly_title=monthly_title(table, monthly, "all" if by == "batch" else by, group), monthly_note=note,
-        violations=broken[["column", "rule", "rows"]].reset_index(drop=True),
-        impact=impact_table(report.impact, table),
-        timeliness=pd.DataFrame({"rows": timely_all["by"].map(BY_WORDS), "source or batch": [
+        violations=broken_shown,
+        impact=impact if limit is None or impact.empty else data_safe.impact(impact, limit),
+        timeliness=pd.DataFrame({"rows": counted["by"].map(BY_WORDS), "source or batch": [
                                      code_label(g) if b == "source" else g
-                                     for b, g in zip(timely_all["by"], timely_all["group"])],
-                                 "count": timely_all["rows"], "latest record": timely_all["latest_date"],
-                                 "days since": timely_all["days_since"]}),
-        duplicates=pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
-                                            for b, g in zip(dupes["by"], dupes["group"])],
-                                 "pairs waiting for review": dupes["pairs"]}))
+                                     for b, g in zip(counted["by"], counted["group"])],
+                                 "count": counted["rows"], "latest record": counted["latest_date"],
+                                 "days since": counted["days_since"]}),
+        duplicates=dupes, withheld=data_safe.withheld(view_label(by, group), limit) if hidden_view else "")
 
 
-def completeness_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Completeness of one table and view, least filled first: column, % filled, filled, missing."""
-    out = frame.assign(missing=frame["rows"] - frame["filled"])
-    out = out.sort_values(["percent_filled", "column"], kind="stable", na_position="first")
-    return out[["column", "percent_filled", "filled", "missing"]].reset_index(drop=True)
+def pair_counts(dupes: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """Likely duplicate pairs per agency, as words ("at least 10,000"); in safe mode (`limit`)
+    a count from 1 to limit-1 reads "<5", and so does a second agency's when one alone would
+    (each pair counts for its two agencies, so the agencies add up to twice the total)."""
+    hidden = (privacy.hide_small_counts(dupes, ["pairs"], limit, within=["by"])[1]["pairs"] if limit is not None
+              else pd.Series(False, index=dupes.index))
+    words = [data_safe.cell_text(n, True, limit) if hide else str(dedupe.Count(int(n), bool(c)))
+             for n, c, hide in zip(dupes["pairs"], dupes["at_least"], hidden)]
+    return pd.DataFrame({"agency": ["All agencies" if b == "all" else code_label(g)
+                                    for b, g in zip(dupes["by"], dupes["group"])],
+                         "pairs waiting for review": words}, index=dupes.index)
+
+
+def _total_words(counts: pd.Series, shown: pd.Series, limit: int | None) -> str:
+    """The sum of `counts` for a metric; in safe mode (`shown`: the counts as drawn) "<5" when
+    small, and "more than N" (the sum of the parts shown) when a part is hidden, so the total
+    never gives a hidden part back."""
+    total = int(counts.sum())
+    if limit is None:
+        return f"{total:,}"
+    if privacy.is_small(total, limit):
+        return f"<{limit}"
+    hidden = shown.map(lambda text: data_safe.is_hidden(str(text), limit))
+    if not hidden.any():
+        return f"{total:,}"
+    rest = int(counts[~hidden].sum())
+    return f"more than {rest:,}" if rest else data_safe.SECONDARY
+
+
+def view_completeness(completeness: pd.DataFrame, table: str, by: str, group: str, limit: int | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Completeness of one table and view, least filled first (column, percent_filled, filled,
+    missing): exact, and as shown (in safe mode, data_safe.completeness over all of the table's
+    views, so no view gives back what another hides)."""
+    part = completeness[completeness["table"] == table]
+    part = part.assign(missing=part["rows"] - part["filled"])
+    shown = part if limit is None else data_safe.completeness(part, limit)
+    mine = part[(part["by"] == by) & (part["group"] == group)]
+    order = mine.sort_values(["percent_filled", "column"], kind="stable", na_position="first").index
+    columns = ["column", "percent_filled", "filled", "missing"]
+    return part.loc[order, columns].reset_index(drop=True), shown.loc[order, columns].reset_index(drop=True)
+
+
+def view_violations(violations: pd.DataFrame, table: str, by: str, group: str, limit: int | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rule violations of one table and view (column, rule, rows): exact, and as shown (in
+    safe mode, data_safe.violations over all of the table's views)."""
+    part = violations[violations["table"] == table]
+    shown = part if limit is None else data_safe.violations(part, limit)
+    mine = (part["by"] == by) & (part["group"] == group)
+    columns = ["column", "rule", "rows"]
+    return part.loc[mine, columns].reset_index(drop=True), shown.loc[mine, columns].reset_index(drop=True)
 
 
 def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -409,3 +520,40 @@ def impact_table(impact: pd.DataFrame, table: str) -> pd.DataFrame:
     out = grouped["use"].agg(lambda uses: ", ".join(dict.fromkeys(uses))).reset_index()
     out["indicator"] = out["name"] + " (" + out["indicator"] + ")"
     return out.rename(columns={"use": "used as"})[["column", "percent_filled", "missing", "indicator", "used as"]]
+
+
+def count_column(label: str | None, text: bool):
+    """A column of counts, with thousands separated ("320,993"). Counts as text (safe mode's
+    "<5" and "hidden", or "at least 10,000") are aligned right like numbers."""
+    if text:
+        return st.column_config.TextColumn(label, alignment="right")
+    return st.column_config.NumberColumn(label, format="localized")
+
+
+def completeness_columns(safe: bool) -> dict:
+    """How the completeness table's columns are drawn."""
+    return {"percent_filled": st.column_config.ProgressColumn("% filled", format="%.0f%%", min_value=0, max_value=100,
+                                                              width="large"),
+            "filled": count_column("rows filled", safe), "missing": count_column("rows missing", safe)}
+
+
+def impact_columns(safe: bool) -> dict:
+    """How the indicators-affected table's columns are drawn."""
+    return {"percent_filled": st.column_config.NumberColumn("% filled", format="%.0f%%"),
+            "missing": count_column(None, safe)}
+
+
+# ----------------------------------------------------------------------------- audit log
+
+
+def audit_log(db_path: Path, limit: int | None = None) -> pd.DataFrame:
+    """The audit log, newest first; in safe mode (`limit`) with small counts hidden and duplicate
+    decisions not naming their records (data_safe.audit_rows)."""
+    log = audit.entries(db_path).iloc[::-1].reset_index(drop=True)
+    return log if limit is None or log.empty else data_safe.audit_rows(log, limit)
+
+
+def audit_columns(safe: bool) -> dict:
+    """How the audit log's columns are drawn (in safe mode its counts are text: "<5")."""
+    return {"message": st.column_config.TextColumn(width="large"), "rows_added": count_column("rows added", safe),
+            "rows_replaced": count_column("rows replaced", safe)}

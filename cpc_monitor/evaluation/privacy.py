@@ -145,3 +145,29 @@ def shown_assessment(result, safe: bool):
     if a.projected is not None and is_count and is_small(round(a.projected), limit):
         changes.update(projected=None)
     return dataclasses.replace(a, **changes) if changes else a
+
+
+def hide_small_counts(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], min_cell: int,
+                      within: list[str] | tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A copy of `frame` with its counts from 1 to min_cell-1 in `columns` set to NaN, and the
+    mask of hidden cells (a boolean frame of `columns`, same index).
+
+    `within`: columns whose equal values make the parts of one total shown elsewhere (say the
+    months of a series beside its row count); where a single part of one is hidden, its
+    smallest other positive part is hidden too, so the total cannot give it back."""
+    out = frame.copy()
+    mask = pd.DataFrame(False, index=frame.index, columns=list(columns))
+    groups = (frame.groupby(list(within), sort=False, dropna=False).indices.values() if within and not frame.empty
+              else [range(len(frame))])
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").astype("float64").to_numpy()
+        hidden = (values >= 1) & (values < min_cell)
+        for rows in groups if within else ():
+            rows = list(rows)
+            if hidden[rows].sum() == 1:
+                others = [r for r in rows if not hidden[r] and values[r] > 0]
+                if others:
+                    hidden[min(others, key=lambda r: values[r])] = True
+        mask[column] = hidden
+        out[column] = pd.Series(values, index=frame.index).where(~hidden)
+    return out, mask

@@ -49,25 +49,37 @@ class QualityReport:
     timeliness: pd.DataFrame  # table, by, group, rows, latest_date, days_since
     violations: pd.DataFrame  # table, by, group, column, rule, rows (only rules with breaking rows)
     monthly: pd.DataFrame  # table, by, group, month, rows, z, outlier
-    duplicates: pd.DataFrame  # by, group, pairs (likely duplicate victims waiting for review)
+    duplicates: pd.DataFrame  # by, group, pairs, at_least (likely duplicate victims waiting for review)
     impact: pd.DataFrame  # table, column, percent_filled, missing, indicator, name, role, use
     as_of: date
 
 
 def quality_report(db_path: str | os.PathLike, iset: IndicatorSet | None = None,
-                   today: date | None = None) -> QualityReport:
-    """Every figure for the Data quality page, on one read-only connection.
+                   today: date | None = None, only: tuple[str, ...] | None = None) -> QualityReport:
+    """Every figure for the Data quality page, on one read-only connection: of every table, or
+    of the tables in `only` (a page shows one table at a time, so it asks for that one).
     Example: quality_report("data/cpc.duckdb", load_indicators("indicators.yaml"))"""
     today = today or date.today()
     with db.reading(db_path) as con:
-        tables = [t for t in IMPORTABLE if t in db.table_columns(con)]
+        tables = [t for t in present_tables(con) if only is None or t in only]
         complete = _concat([completeness(con, t) for t in tables])
         timely = _concat([timeliness(con, t, today) for t in tables])
         broken = _concat([violations(con, t, today) for t in tables], _empty_violations())
         months = _concat([monthly_counts(con, t) for t in tables], _empty_monthly())
-        dupes = duplicate_counts(con)
+        dupes = duplicate_counts(con) if "victims" in tables else _empty_duplicates()
     uses = indicator_columns(iset) if iset is not None else _empty_uses()
     return QualityReport(complete, timely, broken, months, dupes, impact(complete, uses), today)
+
+
+def present_tables(con: db.Connection) -> list[str]:
+    """The importable tables the database holds, in the order the page lists them."""
+    return [t for t in IMPORTABLE if t in db.table_columns(con)]
+
+
+def quality_tables(db_path: str | os.PathLike) -> list[str]:
+    """present_tables of the database at `db_path`."""
+    with db.reading(db_path) as con:
+        return present_tables(con)
 
 
 # --------------------------------------------------------------------------- groupings
@@ -82,14 +94,17 @@ def groupings(table: str) -> list[tuple[str, str]]:
     return out
 
 
-def _grouped(table: str, select: str, where: str = "", extra_group: str = "") -> str:
-    """One SELECT per grouping of `table`, as a UNION ALL with columns by, "group", then `select`."""
-    parts = []
-    for by, expr in groupings(table):
-        group = ", ".join(x for x in ("1, 2" if by != "all" else "", extra_group) if x)
-        parts.append(f"SELECT '{by}' AS by, {expr} AS \"group\", {select} FROM {table}"
-                     + (f" WHERE {where}" if where else "") + (f" GROUP BY {group}" if group else ""))
-    return " UNION ALL ".join(parts)
+def _grouped(table: str, select: str, where: str = "") -> str:
+    """One SELECT over `table` with columns by, "group", then `select`, a row per grouping (all
+    rows, each source, each batch): GROUPING SETS, so the table is scanned once, not once per
+    grouping."""
+    keyed = [(by, expr) for by, expr in groupings(table) if by != "all"]
+    keys = ", ".join(f"{expr} AS cpc_{by}" for by, expr in keyed)
+    by = "CASE " + " ".join(f"WHEN grouping(cpc_{b}) = 0 THEN '{b}'" for b, _ in keyed) + " ELSE 'all' END"
+    group = "coalesce(" + ", ".join(f"cpc_{b}" for b, _ in keyed) + ", '')"
+    sets = ", ".join(["()"] + [f"(cpc_{b})" for b, _ in keyed])
+    return (f"SELECT {by} AS by, {group} AS \"group\", {select} FROM (SELECT *, {keys} FROM {table}"
+            + (f" WHERE {where}" if where else "") + f") GROUP BY GROUPING SETS ({sets})")
 
 
 # --------------------------------------------------------------------------- figures
@@ -143,7 +158,7 @@ def monthly_counts(con: db.Connection, table: str) -> pd.DataFrame:
     sql = " UNION ALL ".join(
         f"SELECT '{by}' AS by, {expr} AS \"group\", CAST(date_trunc('month', {column}) AS DATE) AS month, "
         f"count(*) AS rows FROM {table} WHERE {column} IS NOT NULL GROUP BY 1, 2, 3" for by, expr in sets)
-    raw = con.execute(sql).df()
+    raw = con.execute(sql + " ORDER BY 1, 2, 3").df()  # series in the same order on every run
     frames = []
     for (by, group), part in raw.groupby(["by", "group"], sort=False):
         months = pd.date_range(pd.Timestamp(part["month"].min()), pd.Timestamp(part["month"].max()), freq="MS")
@@ -173,9 +188,10 @@ def modified_z(values: np.ndarray | list[float], min_spread: float = 0.0) -> np.
     return (x - median) / spread if spread > 0 else np.zeros_like(x)
 
 
-def duplicate_counts(con: db.Connection) -> pd.DataFrame:
-    """Likely duplicate victim pairs waiting for review: in all, and per agency involved."""
-    return dedupe.count_by_agency(con).astype({"pairs": "int64"})
+def duplicate_counts(con: db.Connection, cap: int | None = dedupe.COUNT_CAP) -> pd.DataFrame:
+    """Likely duplicate victim pairs waiting for review, in all and per agency involved,
+    counted up to `cap` (`at_least` says a count stopped there)."""
+    return dedupe.count_by_agency(con, cap)
 
 
 # --------------------------------------------------------------------------- indicators affected
@@ -250,6 +266,11 @@ def _empty_uses() -> pd.DataFrame:
 
 def _empty_violations() -> pd.DataFrame:
     return pd.DataFrame(columns=["table", "by", "group", "column", "rule", "rows"])
+
+
+def _empty_duplicates() -> pd.DataFrame:
+    return pd.DataFrame({"by": pd.Series([], dtype=object), "group": pd.Series([], dtype=object),
+                         "pairs": pd.Series([], dtype="int64"), "at_least": pd.Series([], dtype=bool)})
 
 
 def _empty_monthly() -> pd.DataFrame:
