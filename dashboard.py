@@ -4,7 +4,7 @@ Builds the sample database on first run, draws the sidebar filters, and navigate
 over the thin pages in pages/ (their list is cpc_monitor/app/navigation.py)."""
 import streamlit as st
 
-from cpc_monitor.app import navigation, ui
+from cpc_monitor.app import header, navigation, settings, sidebar
 
 st.set_page_config(layout="wide", page_title="CPC Monitor", page_icon=":material/shield:")
 
@@ -15,11 +15,11 @@ STYLE = """<style>
 </style>"""
 
 st.html(STYLE)
-ui.ensure_database()
+settings.ensure_database()
 page = st.navigation(navigation.pages())
 with st.sidebar:
     st.markdown("### CPC Monitor")
     st.caption("US–Jamaica Child Protection Compact: progress toward 2030")
-ui.sidebar_filters()
-ui.mark_entry_script()
+sidebar.sidebar_filters()
+header.mark_entry_script()
 page.run()

@@ -6,7 +6,7 @@ from cpc_monitor.store import audit
 
 from cpc_monitor.intake import rules
 
-from cpc_monitor.app import ui, data_page as ui_data
+from cpc_monitor.app import cache, data_page as ui_data, downloads, header, settings, sidebar
 
 CHART_CONFIG = {"displayModeBar": False}
 MAX_PAIRS = 20  # pairs drawn at once: each is a card; the rest wait for the next review round
@@ -23,12 +23,12 @@ ROW_PX = 35  # a table row's height, fixed so a table can be sized to show every
 UPLOAD_GENERATION, CHECKED, IMPORTED = "upload_gen", "upload_checked", "upload_imported"
 CHOICE, NOTE = "dup_choice", "dup_note"
 
-ui.page_header("Data", rules.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row",
+header.page_header("Data", rules.IMPORTABLE, "imports, duplicates, quality and the audit log, over every row",
                filtered=False)
-path = ui.db_path()
+path = settings.db_path()
 can_write = ui_data.writes_allowed()
-_, safe = ui.current_filters()
-limit = ui.min_cell() if safe else None  # presentation-safe numbers: counts below it read "<5"
+_, safe = sidebar.current_filters()
+limit = cache.min_cell() if safe else None  # presentation-safe numbers: counts below it read "<5"
 upload_tab, duplicates_tab, quality_tab, audit_tab = st.tabs(["Upload", "Duplicates", "Quality", "Audit log"])
 
 
@@ -153,7 +153,7 @@ with quality_tab:
     left, right = st.columns(2)
     table = left.selectbox("Table", tables, key="quality_table",
                            index=tables.index(FIRST_QUALITY_TABLE) if FIRST_QUALITY_TABLE in tables else 0)
-    report, note = ui_data.quality_report(path, ui.indicators_path(), table)
+    report, note = ui_data.quality_report(path, settings.indicators_path(), table)
     if note:
         st.caption(note)
     views = ui_data.views(report, table)
@@ -206,4 +206,4 @@ with audit_tab:
                    + (f" Counts below {limit} read \"<{limit}\" and duplicate decisions do not name their records "
                       "while presentation-safe numbers are on; the download is the same." if safe else ""))
         st.dataframe(log, hide_index=True, column_order=AUDIT_COLUMNS, column_config=ui_data.audit_columns(safe))
-        ui.download_csv(log, "audit-log", label_text="Download the audit log (CSV)", key="audit_download")
+        downloads.download_csv(log, "audit-log", label_text="Download the audit log (CSV)", key="audit_download")

@@ -5,20 +5,20 @@ from cpc_monitor.present import charts
 
 from cpc_monitor.evaluation import privacy
 
-from cpc_monitor.app import ui
+from cpc_monitor.app import cache, downloads, header, navigation, sidebar
 from cpc_monitor.present.formatting import format_status
 
 CHART_CONFIG = {"displayModeBar": False}
 
-filters, safe = ui.current_filters()
-ev = ui.evaluation(filters)
-header = st.container()
-result = ui.indicator_selector(ev)
+filters, safe = sidebar.current_filters()
+ev = cache.evaluation(filters)
+top = st.container()
+result = navigation.indicator_selector(ev)
 if result is not None and result.status != "error":
-    result = ui.indicator_detail(filters, result.id) or result  # with its breakdowns
+    result = cache.indicator_detail(filters, result.id) or result  # with its breakdowns
 tables = sorted({m.table for m in result.indicator.parts.values()}) if result and result.indicator else []
-with header:
-    ui.page_header("Indicator explorer", tables or ["indicators.yaml"])
+with top:
+    header.page_header("Indicator explorer", tables or ["indicators.yaml"])
 
 if result is None:
     st.info("The indicator file has no indicators yet. Add one to indicators.yaml.")
@@ -45,7 +45,7 @@ for note in result.notes:
 
 with st.expander("Definition: what is counted, from which table, with which filters", expanded=True):
     st.markdown("\n".join(f"- **{name}**: {words}"
-                          for name, words in charts.definition(result, ui.segments(), filters.column_values(), safe)))
+                          for name, words in charts.definition(result, cache.segments(), filters.column_values(), safe)))
 
 dims = [d for d in dict.fromkeys(values["dim"]) if d] if not values.empty else []
 if dims:
@@ -60,4 +60,4 @@ if safe and values["suppressed"].any():
     st.caption(f"Counts below {result.settings.min_cell} are shown as \"<{result.settings.min_cell}\" "
                "and left out of the charts (presentation-safe numbers).")
 st.dataframe(charts.values_table(result, values), hide_index=True, height=300)
-ui.download_result_csv(result)
+downloads.download_result_csv(result)

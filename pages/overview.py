@@ -3,7 +3,7 @@ import streamlit as st
 
 from cpc_monitor.present import charts
 
-from cpc_monitor.app import ui
+from cpc_monitor.app import cache, downloads, header, navigation, sidebar
 
 # The scorecard's tables: fixed column widths so the four pillars' tables line up.
 TABLE_STYLE = """<style>
@@ -13,27 +13,27 @@ TABLE_STYLE = """<style>
 .st-key-scorecard th:nth-child(5) { width: 8%; } .st-key-scorecard th:nth-child(6) { width: 18%; }
 .st-key-scorecard th:nth-child(7) { width: 16%; }
 </style>"""
-OPEN_KEY = "overview_open"  # set by the select box: open ui.INDICATOR_KEY in the explorer
+OPEN_KEY = "overview_open"  # set by the select box: open navigation.INDICATOR_KEY in the explorer
 
 
 def _open_chosen() -> None:
     if st.session_state.get("overview_choice"):
-        st.session_state[ui.INDICATOR_KEY] = st.session_state["overview_choice"]
+        st.session_state[navigation.INDICATOR_KEY] = st.session_state["overview_choice"]
         st.session_state[OPEN_KEY] = True
 
 
 if st.session_state.pop(OPEN_KEY, None):
-    ui.open_indicator(st.session_state[ui.INDICATOR_KEY])
+    navigation.open_indicator(st.session_state[navigation.INDICATOR_KEY])
 
-filters, safe = ui.current_filters()
-ev = ui.evaluation(filters)
-values = ui.shown_values(filters, safe)
+filters, safe = sidebar.current_filters()
+ev = cache.evaluation(filters)
+values = cache.shown_values(filters, safe)
 table = charts.scorecard(ev, safe, values)
 latest_year = table.attrs["latest_year"]
 title = "Where the partnership stands" + (f" — {latest_year}" if latest_year else "")
 years_left = f"{ev.goal_year - latest_year} years to {ev.goal_year}" if latest_year else f"goal {ev.goal_year}"
-ui.page_header(title, ui.EVENT_TABLES, f"{years_left} · {len(ev.results)} indicators")
-goal = ui.indicator_set().goal
+header.page_header(title, header.EVENT_TABLES, f"{years_left} · {len(ev.results)} indicators")
+goal = cache.indicator_set().goal
 if goal.statement:
     st.markdown(f"**Goal for {goal.year}:** {goal.statement}")
 
@@ -51,7 +51,7 @@ for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pilla
 
 # Headline figures: the latest year, with the change against the year before.
 # The headlines the indicator file names (look.md: four); one missing or broken is skipped.
-chosen = [(ev.result(h.ref), h.label or ev.result(h.ref).name) for h in ui.indicator_set().headlines
+chosen = [(ev.result(h.ref), h.label or ev.result(h.ref).name) for h in cache.indicator_set().headlines
           if ev.result(h.ref) is not None and ev.result(h.ref).status != "error"]
 for column, (result, label) in zip(st.columns(max(len(chosen), 1)), chosen):
     h = charts.headline(result, values[result.id], safe)
@@ -93,5 +93,5 @@ with st.container(key="scorecard"):
             st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(part, headings))
 
 # Downloads are always suppressed, whatever the switch says.
-safe_table = table if safe else charts.scorecard(ev, True, ui.shown_values(filters, True))
-ui.download_csv(safe_table.drop(columns=["id", "pillar"], errors="ignore"), "cpc-scorecard", label_text="Download the scorecard (CSV)")
+safe_table = table if safe else charts.scorecard(ev, True, cache.shown_values(filters, True))
+downloads.download_csv(safe_table.drop(columns=["id", "pillar"], errors="ignore"), "cpc-scorecard", label_text="Download the scorecard (CSV)")

@@ -20,7 +20,7 @@ from cpc_monitor.evaluation.engine import evaluate
 from cpc_monitor.present.formatting import format_status, format_value
 from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.evaluation.measures import Filters
-from cpc_monitor.app.ui import SAMPLE_NOTICE
+from cpc_monitor.app.header import SAMPLE_NOTICE
 
 from conftest import INDICATORS, ROOT
 

@@ -20,7 +20,7 @@ from cpc_monitor.store import audit, db
 
 from cpc_monitor.intake import dedupe, importer, quality
 
-from cpc_monitor.app import access, data_safe, ui
+from cpc_monitor.app import access, data_safe, downloads
 from cpc_monitor.evaluation import privacy
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
 from cpc_monitor.errors import CpcError
@@ -154,7 +154,7 @@ def show_report(report: ImportReport, key: str) -> None:
     shown = problems.head(SHOWN_PROBLEMS).drop(columns="file").rename(columns={"problem": "problem and how to fix it"})
     st.table(shown, hide_index=True, border="horizontal",
              height="content" if len(shown) <= TABLE_ROWS else TABLE_HEIGHT)
-    ui.download_csv(problems, f"import-problems-{report.table}", label_text="Download the problems (CSV)",
+    downloads.download_csv(problems, f"import-problems-{report.table}", label_text="Download the problems (CSV)",
                     key=f"{key}_problems")
 
 

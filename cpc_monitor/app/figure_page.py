@@ -3,14 +3,14 @@ indicators, then each declared figure in order (sections as headings, half-width
 side by side), each with its caption and a CSV of its data that is always suppressed.
 
 The page decides nothing about numbers: figures come evaluated and suppressed from
-ui.figure_values; this module only lays them out."""
+cache.figure_values; this module only lays them out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import streamlit as st
 
-from cpc_monitor.app import ui
+from cpc_monitor.app import cache, header, sidebar
 from cpc_monitor.evaluation.figures import FigureValues
 from cpc_monitor.present import csvfile
 from cpc_monitor.present import figure_charts as fc
@@ -20,13 +20,13 @@ CONFIG = {"displayModeBar": False}
 
 def render(page: str, title: str, subtitle: str, pillars: Sequence[str]) -> None:
     """The whole page `page` of the indicator file's `figures:`."""
-    iset = ui.indicator_set()
+    iset = cache.indicator_set()
     declared = iset.figures.get(page, [])
-    filters, safe = ui.current_filters()
-    ev = ui.page_header(title, page_tables(iset, page), subtitle)
-    ui.pillar_status_box(ev, tuple(pillars), safe)
-    shown = ui.figure_values(page, filters, safe)
-    protected = shown if safe else ui.figure_values(page, filters, True)
+    filters, safe = sidebar.current_filters()
+    ev = header.page_header(title, page_tables(iset, page), subtitle)
+    header.pillar_status_box(ev, tuple(pillars), safe)
+    shown = cache.figure_values(page, filters, safe)
+    protected = shown if safe else cache.figure_values(page, filters, True)
     if safe and any(v.frame["suppressed"].any() for v in shown if "suppressed" in v.frame.columns):
         st.caption(f"Presentation-safe numbers: counts below {iset.defaults.min_cell} read "
                    f"\"<{iset.defaults.min_cell}\" and are left out of the charts.")
