@@ -129,9 +129,11 @@ def test_pillars_show_status_in_words_and_counts(open_page, sample_db):
     for tile, (pillar, rollup) in zip(tiles, ev.pillars().items()):
         members = [r for r in ev.results if r.pillar == pillar]
         on_track = sum(r.verdict.code in ("on_track", "target_achieved") for r in members)
-        assert format_status(rollup.status.value) in tile
+        assert charts.pillar_status(rollup.status) in tile
         assert f"{on_track} of {len(members)} on track" in tile
-        assert f"score {rollup.score:+.1f}" in tile
+        assert charts.score_text(rollup.score) in tile
+    # on the sample, no prosecution indicator carries a judgement: the tile says so, not a score
+    assert ev.pillars()["prosecution"].status is None and "No judgement yet" in tiles[0] and "no score" in tiles[0]
 
 
 def test_headline_shows_latest_values_and_change(open_page, sample_db):

@@ -102,3 +102,34 @@ def test_evaluate_json_carries_the_verdict_and_keeps_the_method_status(sample_db
                      "--format", "json")
     verdict = json.loads(hidden.stdout)["indicators"][0]["verdict"]
     assert verdict["cases"] is None and "1 case" not in verdict["reason"]
+
+
+def test_exact_intervals_are_the_textbook_ones():
+    low, high = verdicts.exact_interval(54)  # Garwood's Poisson interval
+    assert (round(low, 2), round(high, 2)) == (40.57, 70.46)
+    low, high = verdicts.exact_interval(1, 1)  # Clopper-Pearson: 1 of 1
+    assert (round(low, 4), high) == (0.025, 1.0)
+    assert verdicts.exact_interval(0, 12)[0] == 0.0 and verdicts.exact_interval(0)[0] == 0.0
+
+
+def test_an_interval_that_spans_on_and_off_track_cannot_be_judged():
+    a = progress.assess({2018: 30, 2025: 54}, direction="increase", base_year=2018, target=90, target_year=2030)
+    spans = verdicts.Interval(41, 70, "acceleration_needed", "on_track")
+    v = verdicts.judge(a.status.value, a, [], cases=54, minimum=10, subset=False, unit="count", ceiling=None,
+                       interval=spans)
+    assert v.code == "too_few_cases" and not v.judged
+    assert v.reason == ("chance alone could move the 2025 value between 41 and 70 (exact 95% interval), which is "
+                        "on track at one end and off track at the other")
+    inside = verdicts.Interval(41, 70, "acceleration_needed", "limited_progress")
+    assert verdicts.judge(a.status.value, a, [], 54, 10, False, "count", None, inside).code == a.status.value
+
+
+def test_on_the_sample_an_interval_decides_the_investigations(sample_db, iset):
+    r = evaluate(sample_db, iset, breakdowns=False, ids=["prosecution.investigations_opened"]).results[0]
+    year, value = r.latest
+    low, high = verdicts.exact_interval(value)
+    assert (r.verdict.interval.low, r.verdict.interval.high) == pytest.approx((low, high))
+    on_course = [s in verdicts.ON_COURSE for s in (r.verdict.interval.status_low, r.verdict.interval.status_high)]
+    assert r.verdict.code == ("too_few_cases" if len(set(on_course)) == 2 else r.status)
+    shown = json.loads(run_cli("evaluate", "--db", str(sample_db), "--id", r.id, "--format", "json").stdout)
+    assert shown["indicators"][0]["verdict"]["interval"]["low"] == pytest.approx(low, abs=0.01)

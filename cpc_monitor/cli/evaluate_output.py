@@ -68,6 +68,9 @@ def result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) 
                           "missed_milestone": list(v.missed_milestone) if v.missed_milestone else None,
                           "projected": _number(v.projected) if a is not None and a.projected is not None else None,
                           "bound": v.bound, "bound_year": v.bound_year}
+        if v.interval is not None and a is not None and a.current_value is not None:  # hidden with its value
+            out["verdict"]["interval"] = {"low": _number(v.interval.low), "high": _number(v.interval.high),
+                                          "status_low": v.interval.status_low, "status_high": v.interval.status_high}
     if result.measured_baseline is not None:
         out["measured_baseline"] = _number(result.measured_baseline)
     if result.notes:
@@ -110,7 +113,7 @@ def print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None)
             print(f"  latest {_fmt(a.get('current_value'), r['unit'])} in {a['current_year']}; "
                   f"base {_fmt(a.get('base_value'), r['unit'])} in {a.get('base_year')}"
                   + (f"; target {_fmt(a.get('target'), r['unit'])} by {a.get('target_year')}" if a.get('target') is not None else "")
-                  + (f"; projected {_fmt(a.get('projected'), r['unit'])}" if a.get('projected') is not None else ""))
+                  + _projected_words(verdict, r['unit']))
         groups: dict = {}
         for v in r["values"]:
             groups.setdefault(v.get(by, "") if by else "", []).append(v)
@@ -120,6 +123,16 @@ def print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None)
         for note in r.get("notes", []) + ([r["note"]] if r.get("note") else []):
             print(f"  note: {note}")
         print()
+
+
+def _projected_words(verdict: dict, unit: str) -> str:
+    """'; projected 82.2', or '; reaches 100% in 2027' where the trend would pass what is possible."""
+    if verdict.get("projected") is None:
+        return ""
+    if verdict.get("bound") is not None:
+        when = f" in {verdict['bound_year']}" if verdict.get("bound_year") else ""
+        return f"; reaches {_fmt(verdict['bound'], unit)}{when} (the most it can be)"
+    return f"; projected {_fmt(verdict['projected'], unit)}"
 
 
 def _fmt(value, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:

@@ -253,8 +253,41 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         cases = None
     subset = any(result.filters_applied.values())
     result.verdict = verdicts.judge(result.status, result.assessment, result.milestones, cases,
-                                    settings.min_events, subset, ind.unit, ind.max)
+                                    settings.min_events, subset, ind.unit, ind.max,
+                                    _interval(result, ind, settings))
     return result
+
+
+def _interval(result: IndicatorResult, ind: Indicator, settings: Settings) -> verdicts.Interval | None:
+    """The exact 95% interval around the latest value where it is a count of records or a
+    share or rate built on one, with the method's status at both ends. None for amounts,
+    medians and running totals, whose evidence is the number of cases alone."""
+    a = result.assessment
+    if a is None or a.current_year is None or a.current_value is None or a.target is None:
+        return None
+    latest = result.totals[result.totals["year"] == a.current_year]
+    counting = ("count", "count_distinct")
+    if latest.empty or (not ind.is_ratio and (ind.parts["measure"].agg not in counting
+                                              or ind.parts["measure"].cumulative)):
+        return None
+    if ind.is_ratio:
+        if ind.numerator.agg not in counting:
+            return None
+        k, n = float(latest["numerator"].iloc[0]), float(latest["denominator"].iloc[0])
+        if k != k or n != n or n <= 0:
+            return None
+        share = ind.denominator.agg in counting and ind.unit == "percent" and k <= n
+        low, high = verdicts.exact_interval(k, n if share else None)
+        per = ind.factor if share else ind.factor / n  # value = per * (share or count)
+    else:
+        k = a.current_value / ind.factor
+        low, high = verdicts.exact_interval(k)
+        per = ind.factor
+    ends = [per * low, per * high]
+    statuses = [_assess_series({**result.series(), a.current_year: end}, ind, settings)[0].status
+                for end in ends]
+    return verdicts.Interval(ends[0], ends[1], str(getattr(statuses[0], "value", statuses[0])),
+                             str(getattr(statuses[1], "value", statuses[1])))
 
 
 def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResult, tables, filters: Filters,
@@ -287,18 +320,26 @@ def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResu
     return float(row["value"].iloc[0]) if not row.empty else None
 
 
-def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:
-    series = result.series()
+def _assess_series(series: dict[int, float | None], ind: Indicator, settings: Settings
+                   ) -> tuple[progress.Assessment, float | None]:
+    """The method's assessment of `series` (a stated baseline in place of its year's value),
+    and what the data gave for the baseline's year."""
+    series = dict(series)
     base_year = ind.baseline.year if ind.baseline else settings.base_year
+    measured = series.get(base_year) if ind.baseline else None
     if ind.baseline:
-        result.measured_baseline = series.get(base_year)
         series[base_year] = ind.baseline.value
     target = ind.targets[-1] if ind.targets else None
-    result.assessment = progress.assess(
+    assessment = progress.assess(
         {y: v for y, v in sorted(series.items()) if v is not None and not math.isnan(v)},
         direction=ind.direction, base_year=base_year,
         target=target.value if target else None,
         target_year=target.year if target else settings.target_year, method=settings.method)
+    return assessment, measured
+
+
+def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:
+    result.assessment, result.measured_baseline = _assess_series(result.series(), ind, settings)
     result.status = str(getattr(result.assessment.status, "value", result.assessment.status))
     result.milestones = progress.milestone_checks(
         result.series(), [(t.year, t.value) for t in ind.targets[:-1]], ind.direction)

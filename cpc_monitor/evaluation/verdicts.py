@@ -14,9 +14,28 @@ from dataclasses import dataclass
 from cpc_monitor.evaluation import progress
 
 TOO_FEW = "too_few_cases"
+# The statuses that say "on course for the target"; an interval whose ends fall on both
+# sides of this line cannot carry a judgement.
+ON_COURSE = ("target_achieved", "on_track")
 NOT_JUDGED = "not_judged_subset"
 # Units whose values can never pass 100.
 SHARE_UNITS = ("percent",)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The exact 95% interval around the latest value (Poisson for a count, binomial for a
+    share of counts) and the method's status at each of its ends."""
+
+    low: float
+    high: float
+    status_low: str
+    status_high: str
+
+    @property
+    def spans_the_line(self) -> bool:
+        """True when one end is on course for the target and the other is not."""
+        return (self.status_low in ON_COURSE) != (self.status_high in ON_COURSE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class Verdict:
     projected: float | None = None  # the projection for the target year, within bounds
     bound: float | None = None  # the ceiling the projection met, if it did
     bound_year: int | None = None  # the year the projection reaches that bound
+    interval: Interval | None = None  # the exact 95% interval around the latest value, where one exists
 
     @property
     def judged(self) -> bool:
@@ -39,13 +59,15 @@ class Verdict:
 
 
 def judge(status: str, assessment: progress.Assessment | None, milestones: list[progress.MilestoneCheck],
-          cases: float | None, minimum: int, subset: bool, unit: str, ceiling: float | None) -> Verdict:
+          cases: float | None, minimum: int, subset: bool, unit: str, ceiling: float | None,
+          interval: Interval | None = None) -> Verdict:
     """The verdict for an evaluated indicator. `cases`: the records behind its latest value;
-    `subset`: a filter narrows it to part of the country; `ceiling`: its declared `max`."""
+    `subset`: a filter narrows it to part of the country; `ceiling`: its declared `max`;
+    `interval`: the exact interval around the latest value, with the status at each end."""
     missed = _missed(milestones, assessment)
     projected, bound, bound_year = _bounded(assessment, unit, ceiling)
     common = {"cases": cases, "minimum": minimum, "missed_milestone": missed, "projected": projected,
-              "bound": bound, "bound_year": bound_year}
+              "bound": bound, "bound_year": bound_year, "interval": interval}
     if assessment is None or status in ("monitoring", "insufficient_data", "error"):
         return Verdict(status, **common)
     if subset:
@@ -55,7 +77,33 @@ def judge(status: str, assessment: progress.Assessment | None, milestones: list[
         year = assessment.current_year
         return Verdict(TOO_FEW, f"the {year} value rests on {cases:,.0f} case{'s' * (cases != 1)}, fewer than "
                                 f"the {minimum} the indicator file asks for before judging", **common)
+    if interval is not None and interval.spans_the_line and status != "target_achieved":
+        year = assessment.current_year
+        return Verdict(TOO_FEW, f"chance alone could move the {year} value between {_short(interval.low, unit)} and "
+                                f"{_short(interval.high, unit)} (exact 95% interval), which is on track at one end "
+                                "and off track at the other", **common)
     return Verdict(status, **common)
+
+
+def _short(value: float, unit: str) -> str:
+    text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
+    return text + "%" if unit in SHARE_UNITS else text
+
+
+def exact_interval(count: float, total: float | None = None, level: float = 0.95) -> tuple[float, float]:
+    """The exact interval of a count (Poisson, Garwood) or, given `total`, of the share
+    count/total (binomial, Clopper-Pearson), at `level`. Counts are whole numbers of records."""
+    from scipy import stats  # only when an interval is asked for: it costs a third of a second to import
+
+    k = round(count)
+    tail = (1 - level) / 2
+    if total is None:
+        low = 0.0 if k == 0 else stats.chi2.ppf(tail, 2 * k) / 2
+        return float(low), float(stats.chi2.ppf(1 - tail, 2 * k + 2) / 2)
+    n = round(total)
+    low = 0.0 if k == 0 else stats.beta.ppf(tail, k, n - k + 1)
+    high = 1.0 if k >= n else stats.beta.ppf(1 - tail, k + 1, n - k)
+    return float(low), float(high)
 
 
 def _missed(milestones: list[progress.MilestoneCheck], assessment: progress.Assessment | None

@@ -553,7 +553,12 @@ def evidence_words(result: IndicatorResult, safe: bool) -> str:
     limit = min_cell_of(result)
     count = f"<{limit}" if safe and is_small(v.cases, limit) else f"{v.cases:,.0f}"
     plural = "" if count == "1" else "s"
-    return f"{count} case{plural} behind the {result.assessment.current_year} value ({v.minimum} needed to judge)"
+    text = f"{count} case{plural} behind the {result.assessment.current_year} value ({v.minimum} needed to judge)"
+    shown = shown_assessment(result, safe)
+    if v.interval is not None and shown is not None and shown.current_value is not None:
+        text += (f"; exact 95% interval {format_value(v.interval.low, result.unit)} to "
+                 f"{format_value(v.interval.high, result.unit)}")
+    return text
 
 
 def verdict_reason(result: IndicatorResult, safe: bool) -> str:
