@@ -16,6 +16,7 @@ PAGES = {
     "pages/prosecution.py": "Prosecution",
     "pages/protection.py": "Protection",
     "pages/prevention_partnership.py": "Prevention & partnership",
+    "pages/dialogues.py": "Dialogues",
     "pages/indicators.py": "Indicator explorer",
     "pages/data.py": "Data",
 }

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cpc_monitor.store import codes
 
 from cpc_monitor.definitions import yamlfile
+from cpc_monitor.definitions.dialogues import Dialogue, unknown_indicator_message
 from cpc_monitor.definitions.figures import Dimension, Figure, SeriesRef, Unit, _series_list
 from cpc_monitor.errors import IndicatorFileError
 
@@ -193,6 +194,8 @@ class IndicatorFile(_Strict):
     figures: dict[Name, list[Any]] = {}
     # The overview's headline figures: indicator ids, with the short label each goes by.
     headlines: list[SeriesRef] = []
+    # The bilateral dialogues and the annual targets each agreed (definitions/dialogues.py).
+    dialogues: list[Any] = []
     indicators: list[Any]
 
     _headlines = field_validator("headlines", mode="before")(_series_list)
@@ -230,6 +233,10 @@ class IndicatorSet:
     # page -> its figures that passed the checks, in order (a broken one is left out, with its issue)
     figures: dict[str, list[Figure]] = field(default_factory=dict)
     headlines: list[SeriesRef] = field(default_factory=list)
+    dialogues: list[Dialogue] = field(default_factory=list)  # in the file's order (oldest first)
+
+    def dialogue(self, dialogue_id: str) -> Dialogue | None:
+        return next((d for d in self.dialogues if d.id == dialogue_id), None)
 
     def settings(self, ind: Indicator) -> Settings:
         d = self.defaults
@@ -337,9 +344,42 @@ def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:
             issues.append(Issue("warning", name, loaded.line_of(("headlines", position)), None,
                                 f"the headline '{headline.ref}' names no indicator, so the overview leaves it out."
                                 + (f" Did you mean '{close[0]}'?" if close else "")))
+    dialogues, found = _check_dialogues(header, ids, loaded, name)
+    issues += found
     return IndicatorSet(name, header.goal, header.defaults, dict(header.segments), indicators,
                         issues, loaded, index, broken, dict(header.measures), dict(header.dimensions),
-                        {k: dict(v) for k, v in header.labels.items()}, figures, list(header.headlines))
+                        {k: dict(v) for k, v in header.labels.items()}, figures, list(header.headlines),
+                        dialogues)
+
+
+def _check_dialogues(header: IndicatorFile, ids: set[str], loaded: yamlfile.LoadedYaml, name: str
+                     ) -> tuple[list[Dialogue], list[Issue]]:
+    """Each dialogue on its own: a broken one is left out with its messages, a target that
+    names no indicator is an error on its line, and ids are unique."""
+    out: list[Dialogue] = []
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(header.dialogues):
+        base = ("dialogues", position)
+        try:
+            dialogue = Dialogue.model_validate(raw)
+        except ValidationError as exc:
+            label = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{position + 1}"
+            issues += [Issue("error", i.file, i.line, None, f"dialogue '{label}': {i.message}")
+                       for i in _issues_from(exc, Dialogue, base, loaded, name, None)]
+            continue
+        line = loaded.line_of((*base, "id"))
+        if dialogue.id in seen:
+            issues.append(Issue("error", name, line, None, f"the dialogue id '{dialogue.id}' is already used on "
+                                                           f"line {seen[dialogue.id]}; give each dialogue its own id."))
+            continue
+        seen[dialogue.id] = line
+        unknown = [key for key in dialogue.targets if key not in ids]
+        issues += [Issue("error", name, loaded.line_of((*base, "targets", key)), None,
+                         unknown_indicator_message(dialogue.id, key, sorted(ids))) for key in unknown]
+        if not unknown:
+            out.append(dialogue)
+    return out, issues
 
 
 def _kind(value: Any) -> str:
@@ -687,11 +727,13 @@ def json_schema() -> dict:
     for role in _MEASURE_ROLES:  # a measure may be written out, or named (`measure: victims_identified`)
         schema["$defs"]["Indicator"]["properties"][role] = {
             "anyOf": [{"$ref": "#/$defs/Measure"}, {"type": "string", "pattern": NAME_PATTERN}, {"type": "null"}]}
-    figure = Figure.model_json_schema(ref_template="#/$defs/{model}")
-    schema["$defs"].update(figure.pop("$defs", {}))
-    schema["$defs"]["Figure"] = figure
+    for model in (Figure, Dialogue):  # checked one by one on loading, so typed as Any in IndicatorFile
+        part = model.model_json_schema(ref_template="#/$defs/{model}")
+        schema["$defs"].update(part.pop("$defs", {}))
+        schema["$defs"][model.__name__] = part
     schema["properties"]["figures"] = {"type": "object", "additionalProperties": {
         "type": "array", "items": {"$ref": "#/$defs/Figure"}}}
+    schema["properties"]["dialogues"] = {"type": "array", "items": {"$ref": "#/$defs/Dialogue"}}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "CPC Monitor indicators.yaml"
     return schema
