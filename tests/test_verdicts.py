@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from cpc_monitor.definitions.indicators import load_indicators
+from cpc_monitor.definitions.indicators import load_indicators, parse_indicators
 from cpc_monitor.evaluation import progress, verdicts
 from cpc_monitor.evaluation.engine import evaluate
 from cpc_monitor.evaluation.measures import Filters
-from helpers import ROOT, run_cli
+from helpers import BASE_YAML, ROOT, run_cli
 
 
 def share(series: dict[int, float]) -> progress.Assessment:
@@ -133,3 +133,44 @@ def test_on_the_sample_an_interval_decides_the_investigations(sample_db, iset):
     assert r.verdict.code == ("too_few_cases" if len(set(on_course)) == 2 else r.status)
     shown = json.loads(run_cli("evaluate", "--db", str(sample_db), "--id", r.id, "--format", "json").stdout)
     assert shown["indicators"][0]["verdict"]["interval"]["low"] == pytest.approx(low, abs=0.01)
+
+
+SUBSET_YAML = BASE_YAML.replace("""    targets:
+      - {year: 2025, value: 15, source: assumed}
+      - {year: 2030, value: 25, source: assumed}
+""", """    targets:
+      - {year: 2025, value: 15, source: assumed}
+      - {year: 2030, value: 25, source: assumed}
+    targets_by:
+      sex:
+        female:
+          baseline: {year: 2018, value: 3, source: assumed}
+          targets: [{year: 2030, value: 18, source: assumed}]
+""")
+
+
+def test_a_subset_with_targets_of_its_own_is_judged_against_them(sample_db):
+    iset = parse_indicators(SUBSET_YAML)
+    assert not iset.errors, [str(e) for e in iset.errors]
+    girls = evaluate(sample_db, iset, breakdowns=False, filters=Filters(sex=("female",))).results[0]
+    assert girls.plan.scope == "sex female" and girls.target == (2030, 18)
+    assert girls.verdict.code != "not_judged_subset" and girls.assessment.target == 18
+    assert girls.assessment.base_value == 3 and girls.assessment.base_year == 2018
+    boys = evaluate(sample_db, iset, breakdowns=False, filters=Filters(sex=("male",))).results[0]
+    both = evaluate(sample_db, iset, breakdowns=False, filters=Filters(sex=("female", "male"))).results[0]
+    assert boys.verdict.code == both.verdict.code == "not_judged_subset"
+    national = evaluate(sample_db, iset, breakdowns=False).results[0]
+    assert national.plan.scope == "" and national.target == (2030, 25)
+
+
+def test_a_subsets_targets_follow_the_same_rules_on_their_lines():
+    text = SUBSET_YAML.replace("targets: [{year: 2030, value: 18, source: assumed}]",
+                               "targets: [{year: 2030, value: 18, source: assumed}, {year: 2025, value: 9, source: assumed}]")
+    iset = parse_indicators(text)
+    line = text[:text.index("{year: 2025, value: 9")].count("\n") + 1
+    assert [(e.line, e.message) for e in iset.errors] == [
+        (line, "target years must increase: 2025 comes after 2030. List the targets from the earliest year to the latest.")]
+    wrong = parse_indicators(SUBSET_YAML.replace("      sex:\n        female:", "      gender:\n        female:"))
+    assert [e.message for e in wrong.errors] == [
+        "the key under `targets_by` is 'gender', which is not allowed; "
+        "use one of: parish, sex, age_group, exploitation_type."]

@@ -7,6 +7,7 @@ that says how to fix it; checking never stops at the first one."""
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -104,6 +105,19 @@ class Target(_Strict):
     agreed: str | None = None
 
 
+# The sidebar's filters: a subset of the country by one of these may have targets of its own.
+FILTER_COLUMNS = ("parish", "sex", "age_group", "exploitation_type")
+FilterColumn = Literal["parish", "sex", "age_group", "exploitation_type"]
+
+
+class SubsetPlan(_Strict):
+    """The baseline and targets agreed for one part of the country (one parish, sex, age
+    group or form of exploitation): a filter to exactly that part is judged against them."""
+
+    baseline: Target | None = None
+    targets: Annotated[list[Target], Field(min_length=1)]
+
+
 class Goal(_Strict):
     year: Year = 2030
     statement: str = ""
@@ -138,6 +152,8 @@ class Indicator(_Strict):
     disaggregations: list[str] = []
     baseline: Target | None = None
     targets: list[Target] = []
+    # Targets for a part of the country: {parish: {KIN: {baseline: ..., targets: [...]}}}.
+    targets_by: dict[FilterColumn, dict[str, SubsetPlan]] = {}
     source: str | None = None
     owner: str | None = None
     sdg: list[str] = []
@@ -549,7 +565,12 @@ def _check_indicator(raw: Any, position: int, header: IndicatorFile, loaded: yam
         except ValidationError:
             pass
         return found + _check_targets(targets, header, base, loaded, name)
-    return _check_targets(ind, header, base, loaded, name)
+    out = _check_targets(ind, header, base, loaded, name)
+    for column, plans in ind.targets_by.items():  # each part's targets follow the same rules
+        for part, plan in plans.items():
+            own = _TargetsOnly(id=ind.id, direction=ind.direction, baseline=plan.baseline, targets=plan.targets)
+            out += _check_targets(own, header, base + ("targets_by", column, part), loaded, name)
+    return out
 
 
 def _plain(value: float) -> str:
@@ -629,6 +650,8 @@ def _issues_from(exc: ValidationError, model: type[BaseModel], base: tuple, load
 
 
 def _where(loc: tuple) -> str:
+    if loc and loc[-1] == "[key]":  # a mapping's key: name the mapping it is under
+        return f"the key under `{'.'.join(str(p) for p in loc[:-2])}`" if len(loc) > 2 else "the key"
     keys = [str(p) if isinstance(p, str) else f"[{p + 1}]" for p in loc]
     return "`" + ".".join(keys).replace(".[", "[") + "`" if keys else "this indicator"
 
@@ -650,7 +673,8 @@ def _message(err: dict, loc: tuple, model: type[BaseModel]) -> str:
         extra = f" (one of: {', '.join(allowed)})" if allowed else ""
         return f"missing the required key '{loc[-1]}'{extra}; add it to {_where(loc[:-1])}."
     if kind in ("literal_error", "enum"):
-        allowed = _allowed_at(model, loc)
+        allowed = _allowed_at(model, loc) or [a.strip("' ") for a in re.split(
+            r",| or ", str(err.get("ctx", {}).get("expected", ""))) if a.strip("' ")]
         close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         return f"{_where(loc)} is '{value}', which is not allowed; use one of: {', '.join(map(str, allowed))}.{hint}"

@@ -16,7 +16,7 @@ from cpc_monitor.store import db
 
 from cpc_monitor.evaluation import progress, verdicts
 from cpc_monitor.errors import DatabaseUnusable
-from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings
+from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings, Target
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
 from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
@@ -26,6 +26,34 @@ ERROR = "error"  # the status of an indicator that could not be evaluated
 # Tables whose newest date says how current the data is ("data to 31 Dec 2025").
 _EVENT_DATES = {"cases": "opened_date", "victims": "identified_date", "prosecutions": "charged_date",
                 "cfs_sessions": "session_date", "funding": "entry_date", "trainings": "start_date"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an indicator is judged against: its stated baseline and targets, national or, under
+    a filter to one part of the country that the file gives targets for, that part's own."""
+
+    baseline: Target | None
+    targets: list[Target]
+    scope: str = ""  # "" for national; else the part, e.g. "parish KIN"
+
+    @classmethod
+    def national(cls, ind: Indicator) -> Plan:
+        return cls(ind.baseline, list(ind.targets))
+
+
+def plan_for(ind: Indicator, filters: Filters, applied: set[str]) -> Plan | None:
+    """The plan for `ind` under `filters`: national with no filter applied to it; a part's own
+    when the one filter applied picks one value the file has targets for; None otherwise (a
+    subset with no targets of its own is not judged)."""
+    if not applied:
+        return Plan.national(ind)
+    if len(applied) != 1:
+        return None
+    column = next(iter(applied))
+    chosen = filters.column_values().get(column, ())
+    part = ind.targets_by.get(column, {}).get(chosen[0]) if len(chosen) == 1 else None
+    return Plan(part.baseline, list(part.targets), f"{column} {chosen[0]}") if part else None
 
 
 @dataclass
@@ -50,6 +78,7 @@ class IndicatorResult:
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
+    plan: Plan | None = None  # the baseline and targets judged against (national, or a subset's own)
 
     @property
     def totals(self) -> pd.DataFrame:
@@ -75,10 +104,8 @@ class IndicatorResult:
     @property
     def target(self) -> tuple[int, float] | None:
         """The last target (the one status is judged against)."""
-        if self.indicator and self.indicator.targets:
-            t = self.indicator.targets[-1]
-            return t.year, t.value
-        return None
+        targets = self.plan.targets if self.plan else self.indicator.targets if self.indicator else []
+        return (targets[-1].year, targets[-1].value) if targets else None
 
     @property
     def baseline(self) -> tuple[int | None, float | None]:
@@ -246,12 +273,15 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     if filters.year_to is not None:
         values = values[values["year"] <= filters.year_to]
     result.values = values.reset_index(drop=True)
+    applied = {name for names in result.filters_applied.values() for name in names}
+    plan = plan_for(ind, filters, applied)
+    result.plan = plan or Plan.national(ind)  # a subset without its own targets: shown, not judged
     _assess(result, ind, settings)
     try:
         cases = _cases_behind(con, iset, ind, result, tables, filters, batch)
     except (MeasureProblem, db.SqlError):
         cases = None
-    subset = any(result.filters_applied.values())
+    subset = plan is None
     result.verdict = verdicts.judge(result.status, result.assessment, result.milestones, cases,
                                     settings.min_events, subset, ind.unit, ind.max,
                                     _interval(result, ind, settings))
@@ -284,7 +314,7 @@ def _interval(result: IndicatorResult, ind: Indicator, settings: Settings) -> ve
         low, high = verdicts.exact_interval(k)
         per = ind.factor
     ends = [per * low, per * high]
-    statuses = [_assess_series({**result.series(), a.current_year: end}, ind, settings)[0].status
+    statuses = [_assess_series({**result.series(), a.current_year: end}, ind, settings, result.plan)[0].status
                 for end in ends]
     return verdicts.Interval(ends[0], ends[1], str(getattr(statuses[0], "value", statuses[0])),
                              str(getattr(statuses[1], "value", statuses[1])))
@@ -320,16 +350,17 @@ def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResu
     return float(row["value"].iloc[0]) if not row.empty else None
 
 
-def _assess_series(series: dict[int, float | None], ind: Indicator, settings: Settings
+def _assess_series(series: dict[int, float | None], ind: Indicator, settings: Settings, plan: Plan
                    ) -> tuple[progress.Assessment, float | None]:
-    """The method's assessment of `series` (a stated baseline in place of its year's value),
-    and what the data gave for the baseline's year."""
+    """The method's assessment of `series` against `plan` (a stated baseline in place of its
+    year's value), and what the data gave for the baseline's year."""
     series = dict(series)
-    base_year = ind.baseline.year if ind.baseline else settings.base_year
-    measured = series.get(base_year) if ind.baseline else None
-    if ind.baseline:
-        series[base_year] = ind.baseline.value
-    target = ind.targets[-1] if ind.targets else None
+    baseline = plan.baseline
+    base_year = baseline.year if baseline else settings.base_year
+    measured = series.get(base_year) if baseline else None
+    if baseline:
+        series[base_year] = baseline.value
+    target = plan.targets[-1] if plan.targets else None
     assessment = progress.assess(
         {y: v for y, v in sorted(series.items()) if v is not None and not math.isnan(v)},
         direction=ind.direction, base_year=base_year,
@@ -339,7 +370,8 @@ def _assess_series(series: dict[int, float | None], ind: Indicator, settings: Se
 
 
 def _assess(result: IndicatorResult, ind: Indicator, settings: Settings) -> None:
-    result.assessment, result.measured_baseline = _assess_series(result.series(), ind, settings)
+    plan = result.plan or Plan.national(ind)
+    result.assessment, result.measured_baseline = _assess_series(result.series(), ind, settings, plan)
     result.status = str(getattr(result.assessment.status, "value", result.assessment.status))
     result.milestones = progress.milestone_checks(
-        result.series(), [(t.year, t.value) for t in ind.targets[:-1]], ind.direction)
+        result.series(), [(t.year, t.value) for t in plan.targets[:-1]], ind.direction)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cpc_monitor.store import db
 from cpc_monitor.definitions.figures import Dimension
-from cpc_monitor.definitions.indicators import Measure
+from cpc_monitor.definitions.indicators import FILTER_COLUMNS, Measure
 
 # The derived dimensions the engine provides (indicators-yaml.md).
 AGE_GROUP_SQL = ("CASE WHEN age IS NULL THEN 'unknown' WHEN age < 12 THEN '0-11' "
@@ -41,8 +41,7 @@ PERIOD_SQL = {"quarter": "CAST(year({0}) AS TEXT) || '-Q' || CAST(quarter({0}) A
 # Aggregates that give 0, not "no value", over no rows.
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 
-# Dashboard filters: name -> the column it applies to in a measure's source.
-FILTER_COLUMNS = ("parish", "sex", "age_group", "exploitation_type")
+# Dashboard filters (FILTER_COLUMNS): each applies to the column of its name in a measure's source.
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def shown_assessment(result, safe: bool):
     def hidden(year: int | None, value: float | None) -> bool:
         return year in hidden_years or (is_count and value is not None and is_small(round(value), limit))
 
-    stated = result.indicator is not None and result.indicator.baseline is not None
+    stated = result.plan is not None and result.plan.baseline is not None
     changes: dict = {}
     if a.current_value is not None and hidden(a.current_year, a.current_value):
         changes.update(current_value=None, ratio=None, projected=None, status_to_date=None, rate=None,

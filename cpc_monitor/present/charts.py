@@ -501,6 +501,11 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     if ind.baseline:
         rows.append(("Baseline", f"{shown_value(result, ind.baseline.value, safe)} in {ind.baseline.year} (stated)"))
     rows.append(("Targets", "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in ind.targets) or "none"))
+    if result.plan is not None and result.plan.scope:
+        rows.append((f"Targets for {code_label(result.plan.scope.split(' ')[0]).lower()} "
+                     f"{code_label(result.plan.scope.split(' ', 1)[1])}",
+                     "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in result.plan.targets)
+                     + " (the status is judged against these)"))
     for name, value in (("Source", ind.source), ("Owner", ind.owner), ("SDG targets", ", ".join(ind.sdg))):
         if value:
             rows.append((name, value))
@@ -535,7 +540,7 @@ def _projection(result: IndicatorResult, exact, shown, safe: bool) -> str:
 
 def _provenance(result: IndicatorResult, safe: bool) -> str:
     """Where a baseline comes from, stated beside what the data give for its year."""
-    stated = result.indicator.baseline if result.indicator is not None else None
+    stated = result.plan.baseline if result.plan is not None else None
     if stated is None:
         return " (the data's own value: no baseline is recorded)"
     where = stated.source or stated.agreed or "no source given"
