@@ -85,6 +85,10 @@ names = {r.id: r.name for r in ev.results}
 st.selectbox("Open an indicator in the explorer", list(names), index=None, format_func=names.get,
              placeholder="Choose an indicator to see its definition, series and breakdowns",
              key="overview_choice", on_change=_open_chosen)
+view = st.segmented_control("Show", list(charts.SCORECARD_VIEWS), default="all", key="scorecard_view")
+shown = charts.scorecard_rows(shown, ev, view or "all")
+if shown.empty:
+    st.caption(f"No indicator is in \"{view}\" under these filters.")
 st.html(TABLE_STYLE)
 with st.container(key="scorecard"):
     for pillar in pillars:

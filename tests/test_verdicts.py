@@ -174,3 +174,32 @@ def test_a_subsets_targets_follow_the_same_rules_on_their_lines():
     assert [e.message for e in wrong.errors] == [
         "the key under `targets_by` is 'gender', which is not allowed; "
         "use one of: parish, sex, age_group, exploitation_type."]
+
+
+def test_the_explorer_says_what_happened_in_plain_words_with_units(sample_db, iset):
+    from cpc_monitor.present import charts
+    ev = evaluate(sample_db, iset, breakdowns=False)
+    r = ev.result("protection.referred_within_2_days")
+    a = r.assessment
+    per_year = (a.current_value - a.base_value) / (a.current_year - a.base_year)
+    need = (r.target[1] - a.current_value) / (r.target[0] - a.current_year)
+    assert charts.explanation(r, False) == (
+        f"Rose from {a.base_value:.1f}% in {a.base_year} to {a.current_value:.0f}% in {a.current_year}, about "
+        f"{per_year:.1f} points a year. Reaching {r.target[1]:.0f}% by {r.target[0]} needs a rise of {need:.1f} "
+        "points a year from now.")
+    money = charts.explanation(ev.result("partnership.usg_disbursed"), False)
+    assert money.endswith("is already met.") and "US\\$" in money and "ratio" not in money
+
+
+def test_the_scorecard_can_show_only_the_missed_milestones(sample_db, iset):
+    from cpc_monitor.present import charts
+    from cpc_monitor.evaluation import privacy
+    ev = evaluate(sample_db, iset, breakdowns=False)
+    table = charts.scorecard(ev, False, {r.id: privacy.result_values(r, False) for r in ev.results})
+    missed = charts.scorecard_rows(table, ev, "missed a milestone")
+    expected = [r.id for r in ev.results if r.verdict is not None and r.verdict.missed_milestone]
+    assert missed["id"].tolist() == expected and expected
+    assert all("missed the" in s for s in missed["Status"])
+    too_few = charts.scorecard_rows(table, ev, "too few cases to judge")
+    assert too_few["id"].tolist() == [r.id for r in ev.results if r.verdict.code == "too_few_cases"]
+    assert len(charts.scorecard_rows(table, ev, "all")) == len(ev.results)

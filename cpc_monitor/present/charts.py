@@ -377,6 +377,21 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
     return frame
 
 
+# The scorecard's views: name -> which indicators it keeps (an auditor's first questions).
+SCORECARD_VIEWS: dict[str, object] = {
+    "all": lambda r: True,
+    "missed a milestone": lambda r: r.verdict is not None and r.verdict.missed_milestone is not None,
+    "off track or slowing": lambda r: shown_status(r) in ("acceleration_needed", "limited_progress", "deterioration"),
+    "too few cases to judge": lambda r: shown_status(r) == "too_few_cases",
+}
+
+
+def scorecard_rows(table: pd.DataFrame, ev: Evaluation, view: str) -> pd.DataFrame:
+    """The scorecard's rows that `view` (a SCORECARD_VIEWS name) keeps, in the table's order."""
+    keep = {r.id for r in ev.results if SCORECARD_VIEWS[view](r)}
+    return table[table["id"].isin(keep)]
+
+
 def _year_note(year: int | None, common: int | None) -> str:
     return "" if year is None or year == common else f" ({year})"
 
@@ -614,14 +629,48 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
 
 
 def explanation(result: IndicatorResult, safe: bool) -> str:
-    """assessment.explain(), unless safe mode hides one of the figures it quotes."""
+    """What happened, in plain words with units: 'Rose from 40% in 2018 to 67% in 2025, about
+    3.9 points a year. Reaching 95% by 2030 needs a rise of 5.6 points a year from now.' No
+    ratios or method notes (the figures table has them), and nothing derived
+    from a value that safe mode hides."""
     a = result.assessment
-    if a is None:
+    if a is None or a.current_value is None or a.current_year is None:
         return ""
     if shown_assessment(result, safe) is not a:
         return ("The status is judged on the exact figures; some of them rest on counts below "
                 f"{min_cell_of(result)}, hidden in presentation-safe mode.")
-    return a.explain()
+    unit = result.unit
+    now = f"{format_value(a.current_value, unit)} in {a.current_year}"
+    sentences = []
+    if a.base_value is not None and a.base_year is not None and a.base_year < a.current_year:
+        change = a.current_value - a.base_value
+        verb = "Rose" if change > 0 else "Fell" if change < 0 else "Held"
+        per_year = _per_year_words(abs(change) / (a.current_year - a.base_year), unit)
+        sentences.append(f"Held at {now} since {a.base_year}." if verb == "Held" else
+                         f"{verb} from {format_value(a.base_value, unit)} in {a.base_year} to {now}, "
+                         f"about {per_year} a year.")
+    else:
+        sentences.append(f"{now[:1].upper()}{now[1:]}; no earlier value to compare with.")
+    target = result.target
+    if target is not None and result.direction != "monitor":
+        year, value = target
+        met = a.current_value >= value if result.direction == "increase" else a.current_value <= value
+        if met:
+            sentences.append(f"The {year} target of {format_value(value, unit)} is already met.")
+        elif year > a.current_year:
+            need = _per_year_words(abs(value - a.current_value) / (year - a.current_year), unit)
+            move = "rise" if value > a.current_value else "fall"
+            sentences.append(f"Reaching {format_value(value, unit)} by {year} needs a {move} of {need} a year "
+                             "from now.")
+    return " ".join(sentences).replace("$", "\\$")  # $ would start LaTeX in Markdown
+
+
+def _per_year_words(step: float, unit: str) -> str:
+    """A yearly change in its unit: '3.9 points' for shares, else the unit's own words."""
+    if unit == "percent":
+        return f"{step:,.1f} points"
+    words = format_value(step, unit)
+    return words + {"days": " days", "months": " months", "per_100k": " per 100,000"}.get(unit, "")
 
 
 def values_table(result: IndicatorResult, values: pd.DataFrame) -> pd.DataFrame:
@@ -654,7 +703,7 @@ def progress_bar(share: float | None, width: int = 8) -> str:
 def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     """`frame`'s `columns` (name -> heading) as a Markdown table; long text wraps on screen."""
     def text(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return str(value).replace("|", "\\|").replace("$", "\\$").replace("\n", " ")  # $ would start LaTeX
 
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
