@@ -57,7 +57,7 @@ with upload_tab:
         table = left.selectbox("Table to load", rules.IMPORTABLE, key="upload_table")
         mode = right.radio("Mode", rules.MODES, format_func=MODE_WORDS.get, key="upload_mode", horizontal=True)
         uploader = f"upload_file_{st.session_state.get(UPLOAD_GENERATION, 0)}"
-        upload = st.file_uploader("File", type=["csv", "xlsx"], key=uploader)
+        upload = st.file_uploader("File", type=["csv", "xlsx"], key=uploader, help=ui_data.size_limits_words())
         imported = st.session_state.get(IMPORTED)
         if upload is None:
             if imported is not None and imported.written:

@@ -43,10 +43,12 @@ for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pilla
     members = [r for r in ev.results if r.pillar == pillar]
     on_track = charts.status_counts(members)[charts.STATUS_GROUPS[0][0]]
     too_few = sum(charts.shown_status(r) == "too_few_cases" for r in members)
+    missed = sum(charts.shown_missed_milestone(r, safe) is not None for r in members)
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
                     f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}"
-                    + (f"  \n{too_few} with too few cases to judge" if too_few else ""),
+                    + (f"  \n{too_few} with too few cases to judge" if too_few else "")
+                    + (f"  \n{missed} missed {'a milestone' if missed == 1 else 'milestones'}" if missed else ""),
                     help="Score: the mean of the indicators' Open SDG scores, from −5 to +5.")
 
 # Headline figures: the latest year, with the change against the year before.
@@ -86,7 +88,7 @@ st.selectbox("Open an indicator in the explorer", list(names), index=None, forma
              placeholder="Choose an indicator to see its definition, series and breakdowns",
              key="overview_choice", on_change=_open_chosen)
 view = st.segmented_control("Show", list(charts.SCORECARD_VIEWS), default="all", key="scorecard_view")
-shown = charts.scorecard_rows(shown, ev, view or "all")
+shown = charts.scorecard_rows(shown, ev, view or "all", safe)
 if shown.empty:
     st.caption(f"No indicator is in \"{view}\" under these filters.")
 st.html(TABLE_STYLE)

@@ -212,7 +212,10 @@ def test_explorer_draws_series_with_target_path_and_projection(open_page, sample
     names = [t.get("name") for t in spec["data"]]
     assert names[:2] == ["Observed", "Baseline 2018"]
     assert {"Path the target needs", "Projected at the current pace", "Milestones", "2030 target: 90"} <= set(names)
-    assert spec["layout"]["title"]["text"].startswith("Rose from 30 in 2018 to")
+    observed_2018 = engine(sample_db).result("prosecution.investigations_opened").series()[2018]
+    # the title describes the line drawn: the observed 2018 value, not the stated baseline of 30
+    assert spec["layout"]["title"]["text"].startswith(f"Rose from {observed_2018:.0f} in 2018 to")
+    assert observed_2018 != 30
     assert spec["layout"]["xaxis"]["title"]["text"] == "Year"
     # One chart per disaggregation besides the series.
     assert len(at.get("plotly_chart")) == 1 + 3

@@ -18,7 +18,7 @@ import streamlit as st
 
 from cpc_monitor.store import audit, db
 
-from cpc_monitor.intake import dedupe, importer, quality
+from cpc_monitor.intake import dedupe, importer, limits, quality
 
 from cpc_monitor.app import access, data_safe, downloads
 from cpc_monitor.evaluation import privacy
@@ -124,6 +124,16 @@ def report_counts(report: ImportReport) -> dict[str, str]:
         counts["Would replace" if dry else "Rows replaced"] = report.rows_replaced
     counts[f"Rows in {report.table} after"] = report.rows_before - report.rows_replaced + report.rows_added
     return {name: f"{value:,}" for name, value in counts.items()}
+
+
+def size_limits_words() -> str:
+    """The import's own size limits, which are lower than the upload box's for workbooks."""
+    try:
+        found = limits.current()
+    except CpcError as problem:  # a bad CPC_LIMIT_* setting: the import will say so
+        return str(problem)
+    return (f"CSV up to {found.csv_bytes / 1e6:,.0f} MB and {found.csv_rows:,} rows; "
+            f"XLSX up to {found.xlsx_bytes / 1e6:,.0f} MB and {found.xlsx_cells:,} cells.")
 
 
 def show_report(report: ImportReport, key: str) -> None:

@@ -35,7 +35,7 @@ class Plan:
 
     baseline: Target | None
     targets: list[Target]
-    scope: str = ""  # "" for national; else the part, e.g. "parish KIN"
+    scope: str = ""  # "" for national; the part, e.g. "parish KIN"; "subset" for a part with no targets
 
     @classmethod
     def national(cls, ind: Indicator) -> Plan:
@@ -275,7 +275,9 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     result.values = values.reset_index(drop=True)
     applied = {name for names in result.filters_applied.values() for name in names}
     plan = plan_for(ind, filters, applied)
-    result.plan = plan or Plan.national(ind)  # a subset without its own targets: shown, not judged
+    # A subset without targets of its own is shown with its trend, never held against national
+    # baselines, milestones or targets.
+    result.plan = plan or Plan(None, [], "subset")
     _assess(result, ind, settings)
     try:
         cases = _cases_behind(con, iset, ind, result, tables, filters, batch)

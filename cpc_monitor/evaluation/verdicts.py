@@ -68,11 +68,11 @@ def judge(status: str, assessment: progress.Assessment | None, milestones: list[
     projected, bound, bound_year = _bounded(assessment, unit, ceiling)
     common = {"cases": cases, "minimum": minimum, "missed_milestone": missed, "projected": projected,
               "bound": bound, "bound_year": bound_year, "interval": interval}
-    if assessment is None or status in ("monitoring", "insufficient_data", "error"):
-        return Verdict(status, **common)
-    if subset:
+    if subset and status != "error":
         return Verdict(NOT_JUDGED, "the filters choose part of the country, and the targets are national; "
                                    "values and trends are shown, the status is not judged", **common)
+    if assessment is None or status in ("monitoring", "insufficient_data", "error"):
+        return Verdict(status, **common)
     if cases is not None and cases < minimum:
         year = assessment.current_year
         return Verdict(TOO_FEW, f"the {year} value rests on {cases:,.0f} case{'s' * (cases != 1)}, fewer than "

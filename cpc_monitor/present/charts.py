@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from cpc_monitor.evaluation import progress
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
 from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
-from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, shown_assessment
+from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, result_values, shown_assessment
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000")
@@ -153,12 +153,17 @@ def series_title(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
         return f"{year}: {what} below {limit}, hidden" + goal
     value = float(last["value"])
     text = f"{format_value(value, result.unit)} in {year}"
+    # The title describes the line drawn: the observed value of the baseline's year (a stated
+    # baseline that differs from the data is shown beside it, not put in its place).
     a = shown_assessment(result, safe)
-    if a is not None and a.base_year is not None and a.base_year != year and a.base_value is not None:
-        change = value - a.base_value
-        verb = "Rose" if change > 0 else "Fell" if change < 0 else "Held"
-        text = (f"{verb} from {format_value(a.base_value, result.unit)} in {a.base_year} to {text}"
-                if verb != "Held" else f"Held at {text}")
+    known = totals[totals["value"].notna()]
+    start = known[known["year"] == a.base_year] if a is not None and a.base_year is not None else known.iloc[0:0]
+    if not start.empty and a.base_year != year:
+        before = float(start["value"].iloc[0])
+        change = value - before
+        verb = "Rose" if change > 0 else "Fell" if change < 0 else ""
+        text = (f"{verb} from {format_value(before, result.unit)} in {a.base_year} to {text}" if verb
+                else f"{text[:1].upper()}{text[1:]}, as in {a.base_year}")
     else:
         text = "Reached " + text
     return text + goal
@@ -203,9 +208,17 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
         bound = result.verdict.bound if result.verdict is not None else None
         if bound is not None:  # the projection stops at what is possible (100%, the envelope)
             ys = [min(v, bound) if bound > 0 else max(v, bound) for v in ys]
+        # A runaway trend (growth from a small start) would flatten everything else: the line
+        # stops where it leaves the chart, and its name says when.
+        top = 1.5 * max([float(v) for v in shown["value"]] + ([result.target[1]] if result.target else []) + [0])
+        name = "Projected at the current pace"
+        if top > 0 and any(v > top for v in ys):
+            first = next(i for i, v in enumerate(ys) if v > top)
+            name += f" (passes {_fmt(top, unit)} in {xs[first]})"
+            xs, ys = xs[:first], ys[:first]
         if not any(_hidden(result, v, safe) for v in ys):
             fig.add_trace(go.Scatter(
-                x=xs, y=ys, name="Projected at the current pace", mode="lines",
+                x=xs, y=ys, name=name, mode="lines",
                 line={"color": PROJECTION_COLOUR, "width": 3, "dash": "dot"},
                 customdata=[_fmt(v, unit) for v in ys], hovertemplate=hover))
     if result.milestones:
@@ -327,7 +340,7 @@ def headline(result: IndicatorResult, values: pd.DataFrame, safe: bool) -> Headl
     return Headline(result.id, result.name, value, change, last_year, result.direction)
 
 
-def next_milestone(result: IndicatorResult, latest_year: int | None) -> str:
+def next_milestone(result: IndicatorResult, latest_year: int | None, safe: bool = False) -> str:
     """The next milestone after the latest year ('80 (2027)'), else the last one passed
     with its verdict ('70 (2025) missed')."""
     if not result.milestones:
@@ -336,8 +349,25 @@ def next_milestone(result: IndicatorResult, latest_year: int | None) -> str:
         if latest_year is None or m.year > latest_year:
             return f"{format_value(m.target, result.unit)} ({m.year})"
     m = result.milestones[-1]
-    verdict = {True: "met", False: "missed", None: "no value"}[m.met]
-    return f"{format_value(m.target, result.unit)} ({m.year}) {verdict}"
+    verdict = milestone_verdict(result, m, safe)
+    return f"{format_value(m.target, result.unit)} ({m.year})" + (f" {verdict}" if verdict else "")
+
+
+def milestone_verdict(result: IndicatorResult, m: progress.MilestoneCheck, safe: bool) -> str:
+    """'met', 'missed', 'not yet known'; 'value hidden' where safe mode hides the year's value
+    (met or missed would narrow it); '' for an indicator that is monitored, not judged."""
+    if result.direction == "monitor":
+        return ""
+    if safe and m.value is not None and m.year in hidden_years(result):
+        return "value hidden"
+    return {True: "met", False: "missed", None: "not yet known"}[m.met]
+
+
+def hidden_years(result: IndicatorResult) -> set[int]:
+    """The years whose total safe mode hides."""
+    values = result_values(result, True)
+    totals = values[(values["dim"] == "") & values["suppressed"]] if not values.empty else values
+    return set(totals["year"].astype(int)) if not totals.empty else set()
 
 
 def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -356,9 +386,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
         a = shown_assessment(r, safe)
         year, (value, hidden) = latest[r.id]
         target = r.target
-        covered = None
-        if a is not None and a.status_to_date is not None:
-            covered = max(0.0, min(100.0, a.status_to_date * 100))
+        covered = distance_covered(a)
         rows.append({
             "id": r.id,
             "pillar": r.pillar,
@@ -366,9 +394,9 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
             "Baseline": _figure_cell(r, r.assessment and r.assessment.base_value, a and a.base_value, safe)
                         + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
-            "Next milestone": next_milestone(r, year),
+            "Next milestone": next_milestone(r, year, safe),
             "Target": "–" if target is None else format_value(target[1], r.unit) + _year_note(target[0], ev.goal_year),
-            "Status": verdict_words(r),
+            "Status": verdict_words(r, safe),
             "Distance covered": covered,
         })
     frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
@@ -379,17 +407,34 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
 
 # The scorecard's views: name -> which indicators it keeps (an auditor's first questions).
 SCORECARD_VIEWS: dict[str, object] = {
-    "all": lambda r: True,
-    "missed a milestone": lambda r: r.verdict is not None and r.verdict.missed_milestone is not None,
-    "off track or slowing": lambda r: shown_status(r) in ("acceleration_needed", "limited_progress", "deterioration"),
-    "too few cases to judge": lambda r: shown_status(r) == "too_few_cases",
+    "all": lambda r, safe: True,
+    "missed a milestone": lambda r, safe: shown_missed_milestone(r, safe) is not None,
+    "off track or slowing": lambda r, safe: shown_status(r) in ("acceleration_needed", "limited_progress", "deterioration"),
+    "too few cases to judge": lambda r, safe: shown_status(r) == "too_few_cases",
 }
 
 
-def scorecard_rows(table: pd.DataFrame, ev: Evaluation, view: str) -> pd.DataFrame:
+def scorecard_rows(table: pd.DataFrame, ev: Evaluation, view: str, safe: bool = False) -> pd.DataFrame:
     """The scorecard's rows that `view` (a SCORECARD_VIEWS name) keeps, in the table's order."""
-    keep = {r.id for r in ev.results if SCORECARD_VIEWS[view](r)}
+    keep = {r.id for r in ev.results if SCORECARD_VIEWS[view](r, safe)}
     return table[table["id"].isin(keep)]
+
+
+def distance_covered(a) -> float | None:
+    """The share of the way from the baseline to the target covered, 0-100: a value past the
+    target has covered all of it, one that moved away none (the words say which)."""
+    if a is None or a.status_to_date is None:
+        return None
+    return max(0.0, min(100.0, a.status_to_date * 100))
+
+
+def distance_words(a) -> str:
+    """'40%', '100% (past the target)', '0% (moved away from the target)', or '–'."""
+    covered = distance_covered(a)
+    if covered is None:
+        return "–"
+    note = " (past the target)" if a.status_to_date > 1 else " (moved away from the target)" if a.status_to_date < 0 else ""
+    return f"{covered:.0f}%{note}"
 
 
 def _year_note(year: int | None, common: int | None) -> str:
@@ -419,12 +464,21 @@ def shown_status(result: IndicatorResult) -> str:
     return result.verdict.code if result.verdict is not None else result.status
 
 
-def verdict_words(result: IndicatorResult) -> str:
-    """'● On track · missed the 2025 milestone (80%)': the status with what it must not hide."""
-    text = format_status(shown_status(result))
+def shown_missed_milestone(result: IndicatorResult, safe: bool) -> tuple[int, float] | None:
+    """The missed milestone a screen states: none in safe mode where its year's value is hidden."""
     v = result.verdict
-    if v is not None and v.missed_milestone is not None:
-        year, target = v.missed_milestone
+    if v is None or v.missed_milestone is None or (safe and v.missed_milestone[0] in hidden_years(result)):
+        return None
+    return v.missed_milestone
+
+
+def verdict_words(result: IndicatorResult, safe: bool = False) -> str:
+    """'● On track · missed the 2025 milestone (80%)': the status with what it must not hide
+    (in safe mode, a milestone whose year's value is hidden is not called missed)."""
+    text = format_status(shown_status(result))
+    missed = shown_missed_milestone(result, safe)
+    if missed is not None:
+        year, target = missed
         text += f" · missed the {year} milestone ({format_value(target, result.unit)})"
     return text
 
@@ -516,7 +570,7 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     if ind.baseline:
         rows.append(("Baseline", f"{shown_value(result, ind.baseline.value, safe)} in {ind.baseline.year} (stated)"))
     rows.append(("Targets", "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in ind.targets) or "none"))
-    if result.plan is not None and result.plan.scope:
+    if result.plan is not None and result.plan.scope not in ("", "subset"):
         rows.append((f"Targets for {code_label(result.plan.scope.split(' ')[0]).lower()} "
                      f"{code_label(result.plan.scope.split(' ', 1)[1])}",
                      "; ".join(f"{format_value(t.value, ind.unit)} by {t.year}" for t in result.plan.targets)
@@ -606,7 +660,7 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     def derived(before: object, after: object, text: str) -> str:
         return gone if before is not None and after is None else text
 
-    rows = [("Status", verdict_words(result)),
+    rows = [("Status", verdict_words(result, safe)),
             ("Evidence", evidence_words(result, safe) or "an amount, not a count of cases"),
             ("Baseline", _figure_cell(result, exact.base_value, a.base_value, safe)
              + (f" in {a.base_year}" if a.base_value is not None else "") + _provenance(result, safe)),
@@ -614,17 +668,17 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
              + (f" in {a.current_year}" if a.current_value is not None else "")),
             ("Target", "none" if a.target is None else f"{format_value(a.target, unit)} by {a.target_year}"),
             (f"Projected for {a.target_year}", _projection(result, exact, a, safe)),
-            ("Distance covered", derived(exact.status_to_date, a.status_to_date,
-                                         "–" if a.status_to_date is None else f"{a.status_to_date:.0%}")),
+            ("Distance covered", derived(exact.status_to_date, a.status_to_date, distance_words(a))),
             ("Yearly change so far", derived(exact.rate, a.rate, _rate_words(a.rate, a.method_used, unit))),
             ("Yearly change needed", derived(exact.required_rate, a.required_rate,
                                              _rate_words(a.required_rate, a.method_used, unit))),
             ("Pace ratio (so far ÷ needed)", derived(exact.ratio, a.ratio, "–" if a.ratio is None else f"{a.ratio:.2f}")),
             ("Method", "growth rates (Open SDG)" if a.method_used == "opensdg" else "linear trend")]
     for m in result.milestones:
-        verdict = {True: "met", False: "missed", None: "not yet known"}[m.met]
+        verdict = milestone_verdict(result, m, safe)
         seen = "" if m.value is None else f" (value {shown_value(result, m.value, safe)})"
-        rows.append((f"Milestone {m.year}", f"{format_value(m.target, unit)}: {verdict}{seen}"))
+        rows.append((f"Milestone {m.year}", f"{format_value(m.target, unit)}" + (f": {verdict}" if verdict else "")
+                     + seen))
     return pd.DataFrame(rows, columns=["Figure", "Value"])
 
 
