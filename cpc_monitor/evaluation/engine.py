@@ -52,6 +52,11 @@ class IndicatorResult:
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
 
     @property
+    def kind(self) -> str:
+        """outcome, or input (money, trainings: kept out of the pillar's outcome score)."""
+        return self.indicator.kind if self.indicator is not None else "outcome"
+
+    @property
     def totals(self) -> pd.DataFrame:
         """The yearly totals (no disaggregation)."""
         if self.values.empty:
@@ -105,15 +110,20 @@ class Evaluation:
     def synthetic(self) -> bool:
         return self.info.get("synthetic") == "true"
 
-    def pillars(self) -> dict[str, progress.PillarRollup]:
-        """Each pillar's roll-up of its evaluated indicators."""
+    def pillars(self, kind: str = "outcome") -> dict[str, progress.PillarRollup]:
+        """Each pillar's roll-up of its evaluated indicators of `kind`: its outcomes (the
+        pillar's score), or its inputs (money, trainings), which are shown beside it."""
         out = {}
         for pillar in ("prosecution", "protection", "prevention", "partnership"):
             # Too few cases, or a subset: shown, but not counted in the pillar's judgement.
             out[pillar] = progress.pillar_rollup(
-                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None
+                [r.assessment for r in self.members(pillar, kind) if r.assessment is not None
                  and (r.verdict is None or r.verdict.code in progress.STATUSES)])
         return out
+
+    def members(self, pillar: str, kind: str | None = None) -> list[IndicatorResult]:
+        """The results of `pillar`, of one kind (outcome or input) or of both (None)."""
+        return [r for r in self.results if r.pillar == pillar and (kind is None or r.kind == kind)]
 
 
 def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = None,
@@ -198,7 +208,7 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
         path = (role,) if ind.is_ratio else ("measure",)
         try:
             compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
-                                             iset.dimensions)
+                                             iset.dimensions, period=ind.period)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
     notes = []
@@ -280,8 +290,10 @@ def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResu
         return float(latest["value"].iloc[0])
     if measure.agg in ("sum",) or measure.cumulative:
         return None  # an amount (money): not a count of records
-    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where)
-    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions)
+    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where,
+                      until=measure.until)
+    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions,
+                               period=ind.period)
     frame = run(con, compiled, batch).frame
     row = frame[frame["year"] == a.current_year]
     return float(row["value"].iloc[0]) if not row.empty else None

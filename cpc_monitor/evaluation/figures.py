@@ -104,7 +104,9 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     for series in figure.series:
         info, parts, factor = _resolve(iset, series.ref, series.label, series.unit)
         try:
-            frame = _series_frame(con, iset, figure, parts, factor, tables, filters, batch)
+            indicator = iset.indicator(series.ref)  # an indicator's series counts in its own period
+            frame = _series_frame(con, iset, figure, parts, factor, tables, filters, batch,
+                                  indicator.period if indicator is not None else "calendar")
         except (MeasureProblem, db.SqlError) as problem:
             out.problems.append(f"{info.label}: {str(problem).strip().splitlines()[0]}")
             continue
@@ -154,13 +156,14 @@ def _boxed(info: SeriesInfo) -> SeriesInfo:
 
 
 def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float,
-                  tables, filters: Filters, batch: dict) -> pd.DataFrame:
+                  tables, filters: Filters, batch: dict, period: str = "calendar") -> pd.DataFrame:
     """One series' values: compiled and run per part, combined, cut to the years chosen."""
     grain = "year" if figure.grain == "period" else figure.grain
     dims = ("parish",) if figure.kind == "parish_map" else figure.breakdowns
 
     def values(measure: Measure, check: bool = False):
-        compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain)
+        compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain,
+                                   period)
         if check and compiled.missing_dims:  # a figure that asks for a breakdown must get it
             columns = source_columns(measure.table, tables, tuple(iset.dimensions))
             raise MeasureProblem(f"cannot break down by '{compiled.missing_dims[0]}': "
@@ -177,7 +180,7 @@ def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Meas
             spread = values(measure.model_copy(update={"agg": agg})).frame
             frame = frame.merge(spread.rename(columns={"value": agg}), how="left")
         counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year,
-                          where=measure.where)
+                          where=measure.where, until=measure.until)
         frame = frame.merge(values(counted).frame.rename(columns={"value": "count"}), how="left")
     if filters.year_from is not None:
         frame = frame[frame["year"] >= filters.year_from]

@@ -40,7 +40,8 @@ PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "preve
                 "partnership": "Partnership"}
 # Axis titles by unit.
 AXIS_TITLES = {"count": "Number in the year", "percent": "Percent", "per_100k": "Per 100,000 people",
-               "days": "Days", "months": "Months", "usd": "US dollars"}
+               "days": "Days", "months": "Months", "usd": "US dollars",
+               "jmd": "Jamaican dollars"}
 # Up to this value a count axis ticks every whole number.
 SMALL_AXIS = 8
 # Legend entries a row holds at the chart widths used, and the height of a row (px).
@@ -250,7 +251,7 @@ def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int) -> 
     year = int(shown["year"].max())
     latest = shown[shown["year"] == year].sort_values("value", ascending=False)
     top = latest.iloc[0]
-    if unit in ("count", "usd"):
+    if unit in ("count", "usd", "jmd"):
         total = latest["value"].sum()
         share = f" ({top['value'] / total:.0%})" if total > 0 and len(latest) > 1 else ""
         return f"{by}: {code_label(top['group'])} largest in {year}{share}"
