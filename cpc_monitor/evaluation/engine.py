@@ -19,7 +19,8 @@ from cpc_monitor.errors import DatabaseUnusable
 from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
-from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
+from cpc_monitor.evaluation.measures import (DATA_SPAN, Compiled, Filters, MeasureProblem, compile_measure, run,
+                                             unknown_name, source_columns)
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
 
@@ -142,9 +143,10 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
         if int(info.get("schema_version", "0") or 0) > SCHEMA_VERSION:
             raise DatabaseUnusable(f"{db_path} was written by a newer CPC Monitor (schema version "
                                    f"{info['schema_version']}); update this copy of CPC Monitor to read it.")
-        as_of = data_as_of(con, tables)
+        data_from, as_of = data_span(con, tables)
         results = []
-        batch: dict = {}  # what the measures of this one connection share
+        # What the measures of this one connection share; the data's span ends TIP years.
+        batch: dict = {DATA_SPAN: (data_from, as_of)}
         for key, (label, pillar, issues) in iset.broken.items():
             if ids is None or key in ids:
                 results.append(IndicatorResult(key, label, pillar, "", "", ERROR, errors=issues))
@@ -160,10 +162,16 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
 
 def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date | None:
     """The newest event date in the database."""
-    parts = [f"SELECT max({col}) AS d FROM {t}" for t, col in _EVENT_DATES.items() if t in tables]
+    return data_span(con, tables)[1]
+
+
+def data_span(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> tuple[date | None, date | None]:
+    """The oldest and the newest event date in the database."""
+    parts = [f"SELECT min({col}) AS f, max({col}) AS d FROM {t}" for t, col in _EVENT_DATES.items() if t in tables]
     if not parts:
-        return None
-    return con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
+        return None, None
+    first, last = con.execute(f"SELECT min(f), max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()
+    return first, last
 
 
 def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:

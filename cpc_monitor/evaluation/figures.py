@@ -17,8 +17,9 @@ import pandas as pd
 from cpc_monitor.definitions.figures import Figure
 from cpc_monitor.definitions.indicators import ADDITIVE_AGGS, IndicatorSet, Issue, Measure
 from cpc_monitor.evaluation import privacy
+from cpc_monitor.evaluation.engine import data_span
 from cpc_monitor.evaluation.ratios import combine, scale
-from cpc_monitor.evaluation.measures import (Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
+from cpc_monitor.evaluation.measures import (DATA_SPAN, Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
                                              unknown_name)
 from cpc_monitor.store import db
 
@@ -83,7 +84,7 @@ def evaluate_page(db_path: str | Path, iset: IndicatorSet, page: str, filters: F
     """Every figure the indicator file declares for `page`, on one read-only connection."""
     with db.reading(db_path) as con:
         tables = db.table_columns(con)
-        batch: dict = {}
+        batch: dict = {DATA_SPAN: data_span(con, tables)}  # TIP years: only those the data cover whole
         return [evaluate_figure(con, iset, page, figure, tables, filters, batch)
                 for figure in iset.figures.get(page, [])]
 

@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -285,6 +286,7 @@ class Compiled:
     filters_applied: tuple[str, ...] = field(default=())
     totals_sql: str = ""  # year, value only: a lighter query when there are no breakdowns
     grain: str = "year"  # year, or quarter / month (then the frame also has a `period` column)
+    period: str = "calendar"  # how a date became a year: calendar or tip
 
 
 def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, str],
@@ -387,7 +389,7 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
                   f"CAST({_AGG_SQL[measure.agg].format('*' if measure.expr is None else f'({measure.expr})')} AS DOUBLE) "
                   f"FROM src WHERE {' AND '.join(conditions)} GROUP BY ALL")
     return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql,
-                    grain)
+                    grain, period)
 
 
 def _stock_sql(src: str, date: str, until: str, period: str) -> str:
@@ -490,13 +492,36 @@ class MeasureValues:
     last_year: int | None
 
 
-def run(con: db.Connection, compiled: Compiled, ranges: dict[str, tuple] | None = None) -> MeasureValues:
-    """Run a compiled measure: one query, every year of the table's range filled in."""
+# Under this key the batch dict given to `run` may hold the first and last date of the data
+# (the oldest and newest event dates): a TIP year the data do not cover whole is then left out.
+DATA_SPAN = "data_span"
+
+
+def whole_tip_years(data_from: date | None, as_of: date | None) -> tuple[int | None, int | None]:
+    """The first and last TIP year the data cover from April to March: data from 1 Jan 2015
+    to 31 Dec 2025 cover TIP years 2016 to 2025 whole (None where a date is unknown)."""
+    first = None if data_from is None else (
+        data_from.year + 1 if (data_from.month, data_from.day) <= (TIP_FIRST_MONTH, 1) else data_from.year + 2)
+    last = None if as_of is None else (
+        as_of.year if (as_of.month, as_of.day) >= (TIP_FIRST_MONTH - 1, 31) else as_of.year - 1)
+    return first, last
+
+
+def run(con: db.Connection, compiled: Compiled, ranges: dict | None = None) -> MeasureValues:
+    """Run a compiled measure: one query, every year of the table's range filled in.
+
+    `ranges`: the batch dict of one evaluation; when it holds DATA_SPAN, TIP years are cut to
+    those the data cover whole (data to 31 Dec 2025: TIP year 2026, with only April to
+    December, is left out rather than read as a fall)."""
     ranges = ranges if ranges is not None else {}
     if compiled.range_sql not in ranges:
         ranges[compiled.range_sql] = con.execute(compiled.range_sql).fetchone()
     first, last = ranges[compiled.range_sql]
-    if first is None or last is None:
+    if compiled.period == "tip" and compiled.grain == "year" and first is not None and last is not None:
+        whole_from, whole_to = whole_tip_years(*ranges.get(DATA_SPAN, (None, None)))
+        first = max(int(first), whole_from) if whole_from is not None else first
+        last = min(int(last), whole_to) if whole_to is not None else last
+    if first is None or last is None or (compiled.grain == "year" and int(first) > int(last)):
         return MeasureValues(_empty(), None, None)
     if compiled.grain != "year":
         labels = period_labels(first, last, compiled.grain)

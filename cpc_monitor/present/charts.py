@@ -364,6 +364,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "id": r.id,
             "pillar": r.pillar,
             "Indicator": r.name,
+            "Kind": r.kind,
             "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
             "Baseline": _figure_cell(r, r.assessment and r.assessment.base_value, a and a.base_value, safe)
                         + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
@@ -372,7 +373,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "Status": verdict_words(r),
             "Distance covered": covered,
         })
-    frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
+    frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Kind", "Latest", "Baseline", "Next milestone",
                                         "Target", "Status", "Distance covered"])
     frame.attrs.update(latest_year=latest_year, base_year=base_year, goal_year=ev.goal_year)
     return frame
@@ -392,6 +393,23 @@ def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float 
         return None, (None, False)
     row = present.iloc[-1]
     return int(row["year"]), (None if is_missing(row["value"]) else float(row["value"]), bool(row["suppressed"]))
+
+
+def pillar_tile(results: list[IndicatorResult], rollup: progress.PillarRollup) -> str:
+    """What a pillar's tile says under its status: its outcomes on track and its score, the
+    outcomes with too few cases, and its inputs (money, trainings) on a line of their own,
+    since they are not scored."""
+    outcomes = [r for r in results if r.kind == "outcome"]
+    inputs = [r for r in results if r.kind == "input"]
+    on_track = STATUS_GROUPS[0][0]
+    text = (f"{status_counts(outcomes)[on_track]} of {len(outcomes)} on track · {score_text(rollup.score)}"
+            if outcomes else "no outcome indicators · no score")
+    too_few = sum(shown_status(r) == "too_few_cases" for r in outcomes)
+    if too_few:
+        text += f"  \n{too_few} with too few cases to judge"
+    if inputs:
+        text += f"  \ninputs (not scored): {status_counts(inputs)[on_track]} of {len(inputs)} on track"
+    return text
 
 
 def status_counts(results: Iterable[IndicatorResult]) -> dict[str, int]:
