@@ -263,6 +263,18 @@ def test_explorer_definition_resolves_segments(open_page):
     assert "confirmed (`victim_status = 'confirmed'`)" in definition
 
 
+def test_explorer_says_what_an_input_and_a_tip_year_stock_are(open_page):
+    at = open_page("pages/indicators.py")
+    at.selectbox(key="indicator").set_value("protection.goj_victim_protection_jmd").run()
+    assert errors(at) == []
+    definition = next(md.value for md in at.markdown if "What is counted" in md.value)
+    assert "an input (money or trainings)" in definition and "TIP Report years, April to March" in definition
+    at.selectbox(key="indicator").set_value("prosecution.pending_prosecution_age").run()
+    assert errors(at) == []
+    definition = next(md.value for md in at.markdown if "What is counted" in md.value)
+    assert "open at each year's end" in definition and "calendar years" in definition
+
+
 def test_explorer_download_is_suppressed_even_with_exact_numbers_on_screen(open_page, downloads, sample_db):
     at = open_page("pages/indicators.py")
     at.selectbox(key="indicator").set_value("prosecution.convictions").run()

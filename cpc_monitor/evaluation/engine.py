@@ -51,6 +51,7 @@ class IndicatorResult:
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
+    period: str = "calendar"  # how its dates became years: its own `period:`, or the sidebar's choice
 
     @property
     def kind(self) -> str:
@@ -244,6 +245,7 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     settings = iset.settings(ind)
     result = IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR,
                              indicator=ind, settings=settings)
+    result.period = filters.period or ind.period
     compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters, batch)
     result.notes = notes
     if issues:

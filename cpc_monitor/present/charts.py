@@ -478,6 +478,9 @@ AGG_WORDS = {"count": "Counts the records", "count_distinct": "Counts the distin
 DIRECTION_WORDS = {"increase": "higher is better", "decrease": "lower is better",
                    "monitor": "monitored without a judgement"}
 ROLE_WORDS = {"measure": "What is counted", "numerator": "Numerator", "denominator": "Denominator"}
+PERIOD_WORDS = {"calendar": "calendar years, January to December",
+                "tip": "TIP Report years, April to March, named by the year they end in (TIP year 2024: "
+                       "April 2023 to March 2024); a TIP year the data do not cover whole is left out"}
 
 
 def measure_words(measure, segments: dict[str, str]) -> str:
@@ -487,7 +490,11 @@ def measure_words(measure, segments: dict[str, str]) -> str:
     if measure.agg == "count" and measure.expr:
         agg = f"Counts the records with a value of `{measure.expr}`"
     text = agg.format(f"`{measure.expr}`") + f" in the table `{measure.table}`"
-    text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
+    if measure.until:
+        text += (f", open at each year's end (`as_of`): from `{measure.date}` until `{measure.until}`, an empty "
+                 f"`{measure.until}` meaning still open")
+    else:
+        text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
     if measure.where:
         conditions = [f"{w} (`{segments[w]}`)" if w in segments else f"`{w}`" for w in measure.where]
         text += ", where " + " and ".join(conditions)
@@ -509,6 +516,11 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     if ind.is_ratio:
         rows.append(("Value", "Numerator ÷ denominator" + (f" × {ind.factor:,.0f}" if ind.factor != 1 else "")))
     rows.append(("Unit and direction", f"{AXIS_TITLES.get(ind.unit, ind.unit)}; {DIRECTION_WORDS[ind.direction]}"))
+    if ind.kind == "input":
+        rows.append(("Kind", "an input (money or trainings): judged and shown beside the pillar's outcomes, "
+                             "not counted in its score"))
+    rows.append(("Years", PERIOD_WORDS.get(result.period, result.period)
+                 + (" (chosen in the sidebar)" if result.period != ind.period else "")))
     applied = sorted({f for names in result.filters_applied.values() for f in names})
     ignored = [f for f in in_force if f not in applied]
     words = "the year range" + "".join(f", {code_label(f).lower()}" for f in applied)
