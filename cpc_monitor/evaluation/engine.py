@@ -237,6 +237,11 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
                 if d not in den.dims:
                     notes.append(f"The denominator ('{den.table}') has no '{d}': each {d} is divided "
                                  "by the denominator's total.")
+    if (filters.period or ind.period) == "tip" and any(c.measure.date for c in compiled.values()):
+        for c in compiled.values():
+            if c.measure.year:
+                notes.append(f"'{c.table}' is kept by year, not by date: its year N is set against TIP year N "
+                             "(April of N-1 to March of N).")
     return compiled, issues, notes
 
 

@@ -388,8 +388,9 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     totals_sql = (f"WITH src AS ({src}) SELECT {year_sql} AS year, "
                   f"CAST({_AGG_SQL[measure.agg].format('*' if measure.expr is None else f'({measure.expr})')} AS DOUBLE) "
                   f"FROM src WHERE {' AND '.join(conditions)} GROUP BY ALL")
+    # A table kept by `year:` has no dates to move: its years stay as they are.
     return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql,
-                    grain, period)
+                    grain, period if measure.date else "calendar")
 
 
 def _stock_sql(src: str, date: str, until: str, period: str) -> str:
