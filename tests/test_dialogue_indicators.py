@@ -308,3 +308,26 @@ def test_the_default_file_still_loads():
         pytest.fail(str(exc))
     assert iset.errors == []
     assert iset.indicator("protection.goj_victim_protection_jmd").period == "tip"
+
+
+def test_a_table_kept_by_year_says_so_in_tip_years(sample_db, default_set):
+    r = engine.evaluate(sample_db, default_set, ids=["protection.cfs_capacity_used"],
+                        filters=Filters(period="tip")).results[0]
+    assert r.period == "tip"
+    assert "'cfs_capacity' is kept by year, not by date: its year N is set against TIP year N" in " ".join(r.notes)
+    calendar = engine.evaluate(sample_db, default_set, ids=["protection.cfs_capacity_used"]).results[0]
+    assert calendar.period == "calendar" and not any("kept by year" in n for n in calendar.notes)
+
+
+def test_evaluate_counts_tip_years_on_request_and_gives_each_kind(sample_db):
+    import json
+
+    from helpers import run_cli
+
+    out = run_cli("evaluate", "--db", str(sample_db), "--id", "protection.child_victims_identified",
+                  "--period", "tip", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    [ind] = json.loads(out.stdout)["indicators"]
+    assert ind["kind"] == "outcome" and [v["year"] for v in ind["values"]] == list(range(2016, 2026))
+    out = run_cli("evaluate", "--db", str(sample_db), "--id", "partnership.goj_share")
+    assert "[partnership, input (not scored), percent, increase]" in out.stdout

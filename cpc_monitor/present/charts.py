@@ -42,6 +42,8 @@ PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "preve
 AXIS_TITLES = {"count": "Number in the year", "percent": "Percent", "per_100k": "Per 100,000 people",
                "days": "Days", "months": "Months", "usd": "US dollars",
                "jmd": "Jamaican dollars"}
+# The explorer's year axis, by reporting period.
+YEAR_AXIS = {"calendar": "Year", "tip": "TIP Report year (April to March)"}
 # Up to this value a count axis ticks every whole number.
 SMALL_AXIS = 8
 # Legend entries a row holds at the chart widths used, and the height of a row (px).
@@ -222,7 +224,8 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
             x=[target[0]], y=[target[1]], name=f"{target[0]} target: {_fmt(target[1], unit)}", mode="markers",
             marker={"symbol": "star", "size": 15, "color": TARGET_COLOUR},
             customdata=[_fmt(target[1], unit)], hovertemplate=hover))
-    fig = _layout(fig, series_title(result, values, safe), "Year", AXIS_TITLES.get(unit, unit))
+    fig = _layout(fig, series_title(result, values, safe), YEAR_AXIS.get(result.period, "Year"),
+                  AXIS_TITLES.get(unit, unit))
     fig.update_xaxes(dtick=1 if _span(fig) <= 8 else 2, tickformat="d")
     _whole_ticks(fig, unit)
     if unit == "percent":
