@@ -380,3 +380,11 @@ def test_unusable_indicator_file_says_how_to_fix_it(open_page, tmp_path, monkeyp
     assert [e.value for e in at.exception] == []
     assert "cannot show the indicators" in at.error[0].value
     assert "indicators.yaml" in at.error[0].value
+
+
+def test_pillar_pages_mark_their_inputs(open_page):
+    at = open_page("pages/prosecution.py")
+    assert errors(at) == []
+    lines = " ".join(md.value for md in at.markdown)
+    assert "Judges and prosecutors trained (cumulative) (input, not in the pillar's score):" in lines
+    assert "Trafficking investigations opened: " in lines

@@ -697,5 +697,7 @@ def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: d
 def status_lines(strip: pd.DataFrame) -> list[str]:
     """One Markdown line per indicator of a status strip: status in words, name, latest value
     against the target."""
-    return [f"**{row['Status']}** · {row['Indicator']}: {row['Latest']} (target {row['Target']})"
+    return [f"**{row['Status']}** · {row['Indicator']}"
+            + (" (input, not in the pillar's score)" if row.get("Kind") == "input" else "")
+            + f": {row['Latest']} (target {row['Target']})"
             for _, row in strip.iterrows()]
