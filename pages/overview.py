@@ -37,19 +37,14 @@ goal = cache.indicator_set().goal
 if goal.statement:
     st.markdown(f"**Goal for {goal.year}:** {goal.statement}")
 
-# Pillars: status in words and shape, score, how many on track.
+# Pillars: status in words and shape, score, how many outcomes on track; inputs apart.
 pillars = ev.pillars()
 for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pillars.items()):
-    members = [r for r in ev.results if r.pillar == pillar]
-    on_track = charts.status_counts(members)[charts.STATUS_GROUPS[0][0]]
-    too_few = sum(charts.shown_status(r) == "too_few_cases" for r in members)
-    missed = sum(charts.shown_missed_milestone(r, safe) is not None for r in members)
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
-                    f"{on_track} of {len(members)} on track · {charts.score_text(rollup.score)}"
-                    + (f"  \n{too_few} with too few cases to judge" if too_few else "")
-                    + (f"  \n{missed} missed {'a milestone' if missed == 1 else 'milestones'}" if missed else ""),
-                    help="Score: the mean of the indicators' Open SDG scores, from −5 to +5.")
+                    + charts.pillar_tile(ev.members(pillar), rollup, safe),
+                    help="Score: the mean of the outcome indicators' Open SDG scores, from −5 to +5. Inputs "
+                         "(money spent, people trained) are shown apart and never scored.")
 
 # Headline figures: the latest year, with the change against the year before.
 # The headlines the indicator file names (look.md: four); one missing or broken is skipped.
@@ -95,8 +90,12 @@ st.html(TABLE_STYLE)
 with st.container(key="scorecard"):
     for pillar in pillars:
         part = shown[shown["pillar"] == pillar]
-        if not part.empty:
-            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(part, headings))
+        outcomes, inputs = part[part["Kind"] == "outcome"], part[part["Kind"] == "input"]
+        if not outcomes.empty:
+            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(outcomes, headings))
+        if not inputs.empty:
+            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}: inputs** (money and trainings, not in the score)\n\n"
+                        + charts.markdown_table(inputs, headings))
 
 # Downloads are always suppressed, whatever the switch says.
 safe_table = table if safe else charts.scorecard(ev, True, cache.shown_values(filters, True))

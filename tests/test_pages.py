@@ -108,7 +108,7 @@ def test_overview_is_the_default_page(open_page):
 def test_scorecard_has_one_row_per_indicator_with_the_engines_verdict(open_page, sample_db):
     ev = engine(sample_db)
     rows = scorecard_rows(open_page())
-    assert len(rows) == len(ev.results) == 19
+    assert len(rows) == len(ev.results) == 25
     for r in ev.results:
         status = format_status(r.verdict.code)
         if r.verdict.missed_milestone:
@@ -127,13 +127,48 @@ def test_pillars_show_status_in_words_and_counts(open_page, sample_db):
              or md.value.startswith("**PARTNERSHIP")]
     assert len(tiles) == 4
     for tile, (pillar, rollup) in zip(tiles, ev.pillars().items()):
-        members = [r for r in ev.results if r.pillar == pillar]
-        on_track = sum(r.verdict.code in ("on_track", "target_achieved") for r in members)
+        # The tile counts outcomes; inputs (money, trainings) have a line of their own.
+        outcomes = [r for r in ev.results if r.pillar == pillar and r.kind == "outcome"]
+        inputs = [r for r in ev.results if r.pillar == pillar and r.kind == "input"]
+        on_track = sum(r.verdict.code in ("on_track", "target_achieved") for r in outcomes)
         assert charts.pillar_status(rollup.status) in tile
-        assert f"{on_track} of {len(members)} on track" in tile
-        assert charts.score_text(rollup.score) in tile
-    # on the sample, no prosecution indicator carries a judgement: the tile says so, not a score
-    assert ev.pillars()["prosecution"].status is None and "No judgement yet" in tiles[0] and "no score" in tiles[0]
+        if outcomes:
+            assert f"{on_track} of {len(outcomes)} on track · {charts.score_text(rollup.score)}" in tile
+        else:
+            assert "no outcome indicators · no score" in tile
+        if inputs:
+            inputs_on_track = sum(r.verdict.code in ("on_track", "target_achieved") for r in inputs)
+            assert f"inputs (not scored): {inputs_on_track} of {len(inputs)} on track" in tile
+        else:
+            assert "inputs" not in tile
+        missed = sum(r.verdict.missed_milestone is not None for r in outcomes)
+        assert (f"{missed} missed" in tile) == bool(missed)
+    # Partnership's three indicators are all money: no outcome to score it on.
+    assert ev.pillars()["partnership"].scored == 0 and "inputs (not scored):" in tiles[3]
+
+
+def test_inputs_are_listed_apart_from_the_outcomes(open_page, sample_db):
+    at = open_page()
+    assert errors(at) == []
+    texts = [md.value for md in at.markdown]
+    headings = [t.split("\n")[0] for t in texts if t.startswith("**") and "|" in t]
+    assert "**Prosecution: inputs** (money and trainings, not in the score)" in headings
+    assert "**Partnership**" not in headings and "**Partnership: inputs** (money and trainings, not in the score)" in headings
+    inputs = next(t for t in texts if t.startswith("**Prosecution: inputs**"))
+    assert "Judges and prosecutors trained (cumulative)" in inputs
+    assert "Judges and prosecutors trained" not in next(t for t in texts if t.startswith("**Prosecution**\n"))
+
+
+def test_the_sidebar_can_count_tip_report_years(open_page, sample_db):
+    at = open_page(state={"filter_period": "tip"})
+    assert errors(at) == []
+    assert any("TIP Report years, April to March" in c.value for c in at.caption)
+    rows = scorecard_rows(at)
+    ev = engine(sample_db, Filters(period="tip"))
+    victims = ev.result("protection.child_victims_identified")
+    assert victims.latest[0] == 2025  # TIP year 2026 (April-December 2025) is not over: left out
+    assert number(rows[victims.name][next(h for h in rows[victims.name] if h.startswith("Latest"))]) == \
+        format_value(victims.latest[1], victims.unit)
 
 
 def test_headline_shows_latest_values_and_change(open_page, sample_db):
@@ -233,6 +268,18 @@ def test_explorer_definition_resolves_segments(open_page):
     assert "confirmed (`victim_status = 'confirmed'`)" in definition
 
 
+def test_explorer_says_what_an_input_and_a_tip_year_stock_are(open_page):
+    at = open_page("pages/indicators.py")
+    at.selectbox(key="indicator").set_value("protection.goj_victim_protection_jmd").run()
+    assert errors(at) == []
+    definition = next(md.value for md in at.markdown if "What is counted" in md.value)
+    assert "an input (money or trainings)" in definition and "TIP Report years, April to March" in definition
+    at.selectbox(key="indicator").set_value("prosecution.pending_prosecution_age").run()
+    assert errors(at) == []
+    definition = next(md.value for md in at.markdown if "What is counted" in md.value)
+    assert "open at each year's end" in definition and "calendar years" in definition
+
+
 def test_explorer_download_is_suppressed_even_with_exact_numbers_on_screen(open_page, downloads, sample_db):
     at = open_page("pages/indicators.py")
     at.selectbox(key="indicator").set_value("prosecution.convictions").run()
@@ -316,7 +363,7 @@ def test_broken_indicator_needs_fixing_and_the_rest_still_work(open_page, broken
     assert re.search(r"indicators\.yaml:\d+", error), "the message names the file and line"
     ev = engine(sample_db, path=broken_indicators)
     rows = scorecard_rows(at)
-    assert len(rows) == 19
+    assert len(rows) == 25
     assert rows["Trafficking investigations opened"]["Status"] == "! Needs fixing"
     for r in ev.results:
         assert rows[r.name]["Status"] == charts.verdict_words(r), r.id
@@ -338,3 +385,11 @@ def test_unusable_indicator_file_says_how_to_fix_it(open_page, tmp_path, monkeyp
     assert [e.value for e in at.exception] == []
     assert "cannot show the indicators" in at.error[0].value
     assert "indicators.yaml" in at.error[0].value
+
+
+def test_pillar_pages_mark_their_inputs(open_page):
+    at = open_page("pages/prosecution.py")
+    assert errors(at) == []
+    lines = " ".join(md.value for md in at.markdown)
+    assert "Judges and prosecutors trained (cumulative) (input, not in the pillar's score):" in lines
+    assert "Trafficking investigations opened: " in lines

@@ -63,7 +63,7 @@ BAD_INPUTS = [
      "Did you mean 'targets'?"),
     ("wrong unit", "    unit: count\n", "    unit: people\n", 9,
      "indicators.yaml:9: error: indicator protection.child_victims: `unit` is 'people', which is not allowed; "
-     "use one of: count, percent, per_100k, days, usd, months."),
+     "use one of: count, percent, per_100k, days, usd, jmd, months."),
     ("wrong pillar", "    pillar: protection\n", "    pillar: protecton\n", 8,
      "indicators.yaml:8: error: indicator protection.child_victims: `pillar` is 'protecton', which is not allowed; "
      "use one of: prosecution, protection, prevention, partnership. Did you mean 'protection'?"),

@@ -73,9 +73,10 @@ def test_on_the_sample_no_verdict_rests_on_fewer_cases_than_the_file_allows(samp
             assert v.code == "too_few_cases", r.id
     rate = ev.result("prosecution.conviction_rate")
     assert rate.status == "target_achieved" and rate.verdict.code == "too_few_cases"
-    # the pillar's score leaves out what was not judged
+    # the pillar's score leaves out what was not judged, and inputs (money, trainings)
     prosecution = ev.pillars()["prosecution"]
-    judged = [r for r in ev.results if r.pillar == "prosecution" and r.verdict.code in progress.STATUSES
+    judged = [r for r in ev.results if r.pillar == "prosecution" and r.kind == "outcome"
+              and r.verdict.code in progress.STATUSES
               and r.verdict.code not in ("monitoring", "insufficient_data")]
     assert prosecution.scored == len(judged) < 6
     envelope = ev.result("partnership.usg_disbursed")

@@ -72,6 +72,10 @@ def filters_in_force(filters: Filters, tables: Sequence[str]) -> str:
     parts = []
     if filters.year_from is not None or filters.year_to is not None:
         parts.append(f"Years {filters.year_from or '…'}–{filters.year_to or '…'} (all tables)")
+    if filters.period == "tip":
+        parts.append("TIP Report years, April to March, named by the year they end in (every dated record)")
+    elif filters.period == "calendar":
+        parts.append("Calendar years (every dated record)")
     columns = table_columns()
     for name, values in filters.column_values().items():
         shown = ", ".join(label(v) for v in values)

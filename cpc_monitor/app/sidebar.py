@@ -20,6 +20,10 @@ _CHOICES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "exploitation_type": ("Form of exploitation", "All forms", codes.EXPLOITATION_TYPES),
 }
 FILTER_LABELS = {name: text for name, (text, _, _) in _CHOICES.items()}
+PERIOD_KEY = "filter_period"
+# The sidebar's reporting periods: "" leaves each indicator its own `period:`.
+PERIOD_CHOICES = {"": "As each indicator says", "calendar": "Calendar years (January–December)",
+                  "tip": "TIP Report years (April–March)"}
 
 
 def sidebar_filters() -> tuple[Filters, bool]:
@@ -35,6 +39,10 @@ def sidebar_filters() -> tuple[Filters, bool]:
             st.slider("Years", first, last, (first, last), key="filter_years")
         for name, (text, placeholder, options) in _CHOICES.items():
             st.multiselect(text, options, format_func=label, placeholder=placeholder, key=f"filter_{name}")
+        st.selectbox("Years counted as", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get, key=PERIOD_KEY,
+                     help="A TIP Report year runs from April to March and is named by the year it ends in: "
+                          "April 2023 to March 2024 is TIP year 2024. By default each indicator uses the "
+                          "period its file gives (most use calendar years).")
         st.toggle("Presentation-safe numbers", key=SAFE_KEY,
                   help=f"Hide counts from 1 to {min_cell() - 1} (shown as \"<{min_cell()}\") and leave them "
                        "out of charts, for screens others can see. Downloads are always suppressed.")
@@ -49,4 +57,6 @@ def current_filters() -> tuple[Filters, bool]:
     year_from = years[0] if years and first is not None and years[0] > first else None
     year_to = years[1] if years and last is not None and years[1] < last else None
     picked = {name: tuple(state.get(f"filter_{name}") or ()) for name in _CHOICES}
-    return Filters(year_from=year_from, year_to=year_to, **picked), bool(state.get(SAFE_KEY, False))
+    period = state.get(PERIOD_KEY) or None
+    return (Filters(year_from=year_from, year_to=year_to, **picked, period=period),
+            bool(state.get(SAFE_KEY, False)))

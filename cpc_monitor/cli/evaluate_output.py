@@ -28,8 +28,8 @@ def json_default(value):
 
 
 def result_json(result: engine.IndicatorResult, by: str | None, suppress: bool) -> dict:
-    out: dict = {"id": result.id, "name": result.name, "pillar": result.pillar, "unit": result.unit,
-                 "direction": result.direction, "status": result.status}
+    out: dict = {"id": result.id, "name": result.name, "pillar": result.pillar, "kind": result.kind,
+                 "unit": result.unit, "direction": result.direction, "status": result.status}
     if result.status == engine.ERROR:
         out["errors"] = [str(e) for e in result.errors]
         out["values"] = []
@@ -97,7 +97,8 @@ def print_table(evaluation: engine.Evaluation, rows: list[dict], by: str | None)
     if evaluation.synthetic:
         print("SAMPLE DATA: synthetic figures for demonstration, not real cases.\n")
     for r in rows:
-        print(f"{r['id']}  [{r['pillar']}, {r['unit']}, {r['direction']}]")
+        kind = ", input (not scored)" if r.get("kind") == "input" else ""
+        print(f"{r['id']}  [{r['pillar']}{kind}, {r['unit']}, {r['direction']}]")
         print(f"  {r['name']}")
         print(f"  status: {format_status(r['status'])}")
         verdict = r.get("verdict") or {}

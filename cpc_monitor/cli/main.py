@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="COLUMN", help="break every indicator down by this column")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     p.add_argument("--suppress", action="store_true", help="hide small counts, as downloads and exports do")
+    p.add_argument("--period", choices=("calendar", "tip"),
+                   help="count every indicator in calendar years or TIP Report years (April-March, named by the "
+                        "year they end in); default: each indicator's own `period:`")
     p.set_defaults(run=_evaluate)
 
     p = sub.add_parser("schema", help="write indicators.schema.json for editors",
@@ -149,7 +152,9 @@ def _evaluate(args) -> int:
             close = difflib.get_close_matches(wanted, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise UnknownIndicator(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
-    evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by)
+    from cpc_monitor.evaluation.measures import Filters
+
+    evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by, filters=Filters(period=args.period))
     rows = [output.result_json(r, args.by, args.suppress) for r in evaluation.results]
     if args.format == "json":
         print(json.dumps({"indicators": rows}, indent=2, default=output.json_default))

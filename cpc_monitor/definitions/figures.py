@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Unit = Literal["count", "percent", "per_100k", "days", "usd", "months"]
+Unit = Literal["count", "percent", "per_100k", "days", "usd", "jmd", "months"]
 Kind = Literal["bar", "stacked_bar", "line", "funnel", "heatmap", "parish_map", "table", "box", "pace"]
 # year: one value per year; quarter, month: per calendar quarter or month; period: one value
 # over the whole span the filters choose (a sum, or a ratio of sums).

@@ -28,6 +28,12 @@ Direction = Literal["increase", "decrease", "monitor"]
 Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max", "p25", "p75"]
 Method = Literal["opensdg", "linear"]
 Pillar = Literal["prosecution", "protection", "prevention", "partnership"]
+# outcome: what the partnership is judged on; input: money and trainings put in, shown
+# beside a pillar's outcomes and kept out of its score.
+Kind = Literal["outcome", "input"]
+# How a date becomes a year: calendar (January-December) or tip, the US TIP Report's
+# April-March, labelled by the year it ends in (April 2023 to March 2024 is TIP year 2024).
+Period = Literal["calendar", "tip"]
 assert typing.get_args(Pillar) == codes.PILLARS  # the pillar codes are one list everywhere
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -74,6 +80,10 @@ class Measure(_Strict):
     year: str | None = None
     where: list[str] = []
     cumulative: bool = False
+    # A stock at each year's end instead of events in the year: a row counts in every year
+    # whose last day falls on or after its `date` and before its `until` date (empty: still
+    # open). Expressions may then name `as_of`, that last day.
+    until: str | None = None
 
     _where_list = field_validator("where", mode="before")(_as_list)
 
@@ -87,6 +97,11 @@ class Measure(_Strict):
         if self.cumulative and self.agg not in ADDITIVE_AGGS:
             raise ValueError(f"a running total (cumulative: true) needs agg count, count_distinct or sum, "
                              f"not '{self.agg}'")
+        if self.until is not None and self.date is None:
+            raise ValueError("`until:` counts what is still open at each year's end, from `date:` to `until:`; "
+                             "it needs `date: <date column>`, not `year:`")
+        if self.until is not None and self.cumulative:
+            raise ValueError("`until:` already counts what is open at each year's end; remove `cumulative: true`")
         return self
 
     @property
@@ -142,9 +157,11 @@ class Indicator(_Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: Annotated[str, Field(min_length=1)]
     pillar: Pillar
+    kind: Kind = "outcome"  # input: money or trainings, kept out of the pillar's outcome score
     description: str | None = None
     unit: Unit
     direction: Direction
+    period: Period = "calendar"  # tip: years run April to March (TIP Report years)
     measure: Measure | None = None  # or the name of a measure under `measures:` (resolved on loading)
     numerator: Measure | None = None
     denominator: Measure | None = None

@@ -19,7 +19,8 @@ from cpc_monitor.errors import DatabaseUnusable
 from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings, Target
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
-from cpc_monitor.evaluation.measures import Compiled, Filters, MeasureProblem, compile_measure, run, unknown_name, source_columns
+from cpc_monitor.evaluation.measures import (DATA_SPAN, Compiled, Filters, MeasureProblem, compile_measure, run,
+                                             unknown_name, source_columns)
 
 ERROR = "error"  # the status of an indicator that could not be evaluated
 
@@ -79,6 +80,12 @@ class IndicatorResult:
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
     plan: Plan | None = None  # the baseline and targets judged against (national, or a subset's own)
+    period: str = "calendar"  # how its dates became years: its own `period:`, or the sidebar's choice
+
+    @property
+    def kind(self) -> str:
+        """outcome, or input (money, trainings: kept out of the pillar's outcome score)."""
+        return self.indicator.kind if self.indicator is not None else "outcome"
 
     @property
     def totals(self) -> pd.DataFrame:
@@ -132,15 +139,20 @@ class Evaluation:
     def synthetic(self) -> bool:
         return self.info.get("synthetic") == "true"
 
-    def pillars(self) -> dict[str, progress.PillarRollup]:
-        """Each pillar's roll-up of its evaluated indicators."""
+    def pillars(self, kind: str = "outcome") -> dict[str, progress.PillarRollup]:
+        """Each pillar's roll-up of its evaluated indicators of `kind`: its outcomes (the
+        pillar's score), or its inputs (money, trainings), which are shown beside it."""
         out = {}
         for pillar in ("prosecution", "protection", "prevention", "partnership"):
             # Too few cases, or a subset: shown, but not counted in the pillar's judgement.
             out[pillar] = progress.pillar_rollup(
-                [r.assessment for r in self.results if r.pillar == pillar and r.assessment is not None
+                [r.assessment for r in self.members(pillar, kind) if r.assessment is not None
                  and (r.verdict is None or r.verdict.code in progress.STATUSES)])
         return out
+
+    def members(self, pillar: str, kind: str | None = None) -> list[IndicatorResult]:
+        """The results of `pillar`, of one kind (outcome or input) or of both (None)."""
+        return [r for r in self.results if r.pillar == pillar and (kind is None or r.kind == kind)]
 
 
 def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = None,
@@ -159,9 +171,10 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
         if int(info.get("schema_version", "0") or 0) > SCHEMA_VERSION:
             raise DatabaseUnusable(f"{db_path} was written by a newer CPC Monitor (schema version "
                                    f"{info['schema_version']}); update this copy of CPC Monitor to read it.")
-        as_of = data_as_of(con, tables)
+        data_from, as_of = data_span(con, tables)
         results = []
-        batch: dict = {}  # what the measures of this one connection share
+        # What the measures of this one connection share; the data's span ends TIP years.
+        batch: dict = {DATA_SPAN: (data_from, as_of)}
         for key, (label, pillar, issues) in iset.broken.items():
             if ids is None or key in ids:
                 results.append(IndicatorResult(key, label, pillar, "", "", ERROR, errors=issues))
@@ -177,10 +190,16 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
 
 def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date | None:
     """The newest event date in the database."""
-    parts = [f"SELECT max({col}) AS d FROM {t}" for t, col in _EVENT_DATES.items() if t in tables]
+    return data_span(con, tables)[1]
+
+
+def data_span(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> tuple[date | None, date | None]:
+    """The oldest and the newest event date in the database."""
+    parts = [f"SELECT min({col}) AS f, max({col}) AS d FROM {t}" for t, col in _EVENT_DATES.items() if t in tables]
     if not parts:
-        return None
-    return con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
+        return None, None
+    first, last = con.execute(f"SELECT min(f), max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()
+    return first, last
 
 
 def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
@@ -225,7 +244,7 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
         path = (role,) if ind.is_ratio else ("measure",)
         try:
             compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
-                                             iset.dimensions)
+                                             iset.dimensions, period=ind.period)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
     notes = []
@@ -245,6 +264,11 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
                 if d not in den.dims:
                     notes.append(f"The denominator ('{den.table}') has no '{d}': each {d} is divided "
                                  "by the denominator's total.")
+    if (filters.period or ind.period) == "tip" and any(c.measure.date for c in compiled.values()):
+        for c in compiled.values():
+            if c.measure.year:
+                notes.append(f"'{c.table}' is kept by year, not by date: its year N is set against TIP year N "
+                             "(April of N-1 to March of N).")
     return compiled, issues, notes
 
 
@@ -253,6 +277,7 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     settings = iset.settings(ind)
     result = IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR,
                              indicator=ind, settings=settings)
+    result.period = filters.period or ind.period
     compiled, issues, notes = compile_indicator(con, iset, ind, tables, dims, filters, batch)
     result.notes = notes
     if issues:
@@ -345,8 +370,10 @@ def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResu
         return float(latest["value"].iloc[0])
     if measure.agg in ("sum",) or measure.cumulative:
         return None  # an amount (money): not a count of records
-    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where)
-    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions)
+    counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year, where=measure.where,
+                      until=measure.until)
+    compiled = compile_measure(con, counted, iset.segments, tables, (), filters, batch, iset.dimensions,
+                               period=ind.period)
     frame = run(con, compiled, batch).frame
     row = frame[frame["year"] == a.current_year]
     return float(row["value"].iloc[0]) if not row.empty else None

@@ -17,8 +17,9 @@ import pandas as pd
 from cpc_monitor.definitions.figures import Figure
 from cpc_monitor.definitions.indicators import ADDITIVE_AGGS, IndicatorSet, Issue, Measure
 from cpc_monitor.evaluation import privacy
+from cpc_monitor.evaluation.engine import data_span
 from cpc_monitor.evaluation.ratios import combine, scale
-from cpc_monitor.evaluation.measures import (Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
+from cpc_monitor.evaluation.measures import (DATA_SPAN, Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
                                              unknown_name)
 from cpc_monitor.store import db
 
@@ -83,7 +84,7 @@ def evaluate_page(db_path: str | Path, iset: IndicatorSet, page: str, filters: F
     """Every figure the indicator file declares for `page`, on one read-only connection."""
     with db.reading(db_path) as con:
         tables = db.table_columns(con)
-        batch: dict = {}
+        batch: dict = {DATA_SPAN: data_span(con, tables)}  # TIP years: only those the data cover whole
         return [evaluate_figure(con, iset, page, figure, tables, filters, batch)
                 for figure in iset.figures.get(page, [])]
 
@@ -104,7 +105,9 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     for series in figure.series:
         info, parts, factor = _resolve(iset, series.ref, series.label, series.unit)
         try:
-            frame = _series_frame(con, iset, figure, parts, factor, tables, filters, batch)
+            indicator = iset.indicator(series.ref)  # an indicator's series counts in its own period
+            frame = _series_frame(con, iset, figure, parts, factor, tables, filters, batch,
+                                  indicator.period if indicator is not None else "calendar")
         except (MeasureProblem, db.SqlError) as problem:
             out.problems.append(f"{info.label}: {str(problem).strip().splitlines()[0]}")
             continue
@@ -154,13 +157,14 @@ def _boxed(info: SeriesInfo) -> SeriesInfo:
 
 
 def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float,
-                  tables, filters: Filters, batch: dict) -> pd.DataFrame:
+                  tables, filters: Filters, batch: dict, period: str = "calendar") -> pd.DataFrame:
     """One series' values: compiled and run per part, combined, cut to the years chosen."""
     grain = "year" if figure.grain == "period" else figure.grain
     dims = ("parish",) if figure.kind == "parish_map" else figure.breakdowns
 
     def values(measure: Measure, check: bool = False):
-        compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain)
+        compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain,
+                                   period)
         if check and compiled.missing_dims:  # a figure that asks for a breakdown must get it
             columns = source_columns(measure.table, tables, tuple(iset.dimensions))
             raise MeasureProblem(f"cannot break down by '{compiled.missing_dims[0]}': "
@@ -177,7 +181,7 @@ def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Meas
             spread = values(measure.model_copy(update={"agg": agg})).frame
             frame = frame.merge(spread.rename(columns={"value": agg}), how="left")
         counted = Measure(table=measure.table, agg="count", date=measure.date, year=measure.year,
-                          where=measure.where)
+                          where=measure.where, until=measure.until)
         frame = frame.merge(values(counted).frame.rename(columns={"value": "count"}), how="left")
     if filters.year_from is not None:
         frame = frame[frame["year"] >= filters.year_from]

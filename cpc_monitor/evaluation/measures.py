@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -38,6 +39,16 @@ _AGG_SQL = {"count": "count({})", "count_distinct": "count(DISTINCT {})", "sum":
 # Periods finer than a year: the SQL of a row's period label over its date column.
 PERIOD_SQL = {"quarter": "CAST(year({0}) AS TEXT) || '-Q' || CAST(quarter({0}) AS TEXT)",
               "month": "strftime({0}, '%Y-%m')"}
+# Years of a date by reporting period (indicators' `period:`): the TIP Report year runs from
+# April to March and is labelled by the year it ends in (April 2023 - March 2024 is 2024).
+TIP_FIRST_MONTH = 4
+YEAR_SQL = {"calendar": "CAST(year({0}) AS INTEGER)",
+            "tip": f"CAST(year({{0}}) + CASE WHEN month({{0}}) >= {TIP_FIRST_MONTH} THEN 1 ELSE 0 END AS INTEGER)"}
+# The last day of a year by period: the date a stock (`until:`) is taken at.
+YEAR_END_SQL = {"calendar": "make_date({0}, 12, 31)", "tip": f"make_date({{0}}, {TIP_FIRST_MONTH - 1}, 31)"}
+PERIODS = tuple(YEAR_SQL)
+# The column a stock measure's expressions may name: the day the stock is taken.
+AS_OF = "as_of"
 # Aggregates that give 0, not "no value", over no rows.
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 
@@ -54,6 +65,8 @@ class Filters:
     sex: tuple[str, ...] = ()
     age_group: tuple[str, ...] = ()
     exploitation_type: tuple[str, ...] = ()
+    # A reporting period for every indicator ("calendar" or "tip"); None: each its own.
+    period: str | None = None
 
     def column_values(self) -> dict[str, tuple[str, ...]]:
         """The non-empty column filters, by column."""
@@ -272,23 +285,32 @@ class Compiled:
     filters_applied: tuple[str, ...] = field(default=())
     totals_sql: str = ""  # year, value only: a lighter query when there are no breakdowns
     grain: str = "year"  # year, or quarter / month (then the frame also has a `period` column)
+    period: str = "calendar"  # how a date became a year: calendar or tip
 
 
 def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, str],
                     tables: dict[str, tuple[str, ...]], dims: tuple[str, ...] = (),
                     filters: Filters = Filters(), batch: dict | None = None,
-                    dimensions: dict[str, Dimension] | None = None, grain: str = "year") -> Compiled:
+                    dimensions: dict[str, Dimension] | None = None, grain: str = "year",
+                    period: str = "calendar") -> Compiled:
     """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run.
 
     `batch`: a dict shared by the measures of one evaluation (one connection), so that what
     they have in common (a table's column types) is read once. `dimensions`: the file's
-    declared dimensions; `grain`: year, quarter or month."""
+    declared dimensions; `grain`: year, quarter or month; `period`: how a date becomes a
+    year (calendar or tip), unless `filters.period` chooses one for every measure."""
+    period = filters.period or period
+    if period not in PERIODS:
+        raise MeasureProblem(f"the period '{period}' is not known; use one of: {', '.join(PERIODS)}.", ("period",))
     if measure.table not in tables:
         known = tuple(t for t in tables if not t.startswith(("schema_", "import_", "duplicate_")))
         raise MeasureProblem(unknown_name("table", measure.table, known), ("table",))
     if grain != "year" and measure.date is None:
         raise MeasureProblem(f"a {grain}ly figure needs a measure with a `date:` column; this one is kept by "
                              "year only.", ("year",))
+    if grain != "year" and measure.until is not None:
+        raise MeasureProblem(f"a measure with `until:` is taken at each year's end, so it has no {grain}ly values; "
+                             "show it by year.", ("until",))
     wanted = tuple(dims) + (("age_group",) if filters.age_group else ())
     declared = declared_dimensions(con, measure.table, tables, dimensions or {}, wanted)
     allowed = source_columns(measure.table, tables, tuple(declared))
@@ -307,7 +329,26 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
                              "holding the event's date, or use `year:` for a column of years.", (time_key,))
     if measure.year and kind not in ("INTEGER", "BIGINT", "SMALLINT", "HUGEINT", "UINTEGER", "USMALLINT"):
         raise MeasureProblem(f"`year: {measure.year}` is not a column of whole years ({kind.lower()}).", (time_key,))
-    year_sql = f"CAST(year({measure.date}) AS INTEGER)" if measure.date else f"CAST({measure.year} AS INTEGER)"
+    if measure.until is not None:
+        if measure.until not in allowed:
+            raise MeasureProblem(unknown_name(f"column in '{measure.table}' called", measure.until, allowed),
+                                 ("until",))
+        until_kind = _type_of(con, src, measure.until, ("until",), columns)
+        if not until_kind.startswith(("DATE", "TIMESTAMP")):
+            raise MeasureProblem(f"`until: {measure.until}` is not a date column ({until_kind.lower()}); name the "
+                                 "column holding the date the record stops being open.", ("until",))
+        # One row per record and year-end it is open at; expressions may name `as_of`.
+        range_src, range_year = src, YEAR_SQL[period].format(measure.date)
+        src = _stock_sql(src, measure.date, measure.until, period)
+        allowed = allowed + (AS_OF,)
+        if ("columns", src) not in batch:
+            batch[("columns", src)] = _columns_key(con, src)
+        columns = batch[("columns", src)]
+        year_sql = "cpc_stock_year"
+    elif measure.date:
+        year_sql = YEAR_SQL[period].format(measure.date)
+    else:
+        year_sql = f"CAST({measure.year} AS INTEGER)"
     if grain != "year":
         year_sql = PERIOD_SQL[grain].format(measure.date)
 
@@ -338,14 +379,29 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year)
     range_of = measure.date if sub_year else year_sql
     range_sql = (f"WITH src AS ({src}) SELECT min({range_of}), max({range_of}) FROM src")
+    if measure.until is not None:  # a stock's years are those of its table's dates
+        range_sql = f"WITH src AS ({range_src}) SELECT min({range_year}), max({range_year}) FROM src"
     # Filters only add bound conditions on known text columns: check the query without them once.
     probe = [["2000-01"]] if sub_year else [0, 0]
     _remembered(("query", unfiltered, columns), lambda: _describe_query(con, unfiltered, probe))
     totals_sql = (f"WITH src AS ({src}) SELECT {year_sql} AS year, "
                   f"CAST({_AGG_SQL[measure.agg].format('*' if measure.expr is None else f'({measure.expr})')} AS DOUBLE) "
                   f"FROM src WHERE {' AND '.join(conditions)} GROUP BY ALL")
+    # A table kept by `year:` has no dates to move: its years stay as they are.
     return Compiled(measure, measure.table, sql, params, range_sql, have, missing, tuple(applied), totals_sql,
-                    grain)
+                    grain, period if measure.date else "calendar")
+
+
+def _stock_sql(src: str, date: str, until: str, period: str) -> str:
+    """`src` with one row per record and year it is open at the year's end: the years
+    (`cpc_stock_year`) run from the first to the last year of `date`, and `as_of` is the
+    year's last day (31 December, or 31 March for TIP years)."""
+    year = YEAR_SQL[period].format(date)
+    as_of = YEAR_END_SQL[period].format("cpc_stock_year")
+    return (f"SELECT stock.*, years.cpc_stock_year, years.{AS_OF} FROM ({src}) AS stock "
+            f"JOIN (SELECT cpc_stock_year, {as_of} AS {AS_OF} FROM (SELECT CAST(unnest(range(min({year}), "
+            f"max({year}) + 1)) AS INTEGER) AS cpc_stock_year FROM ({src}))) AS years "
+            f"ON stock.{date} <= years.{AS_OF} AND (stock.{until} IS NULL OR stock.{until} > years.{AS_OF})")
 
 
 def _describe_query(con, sql: str, probe: list) -> None:
@@ -436,13 +492,36 @@ class MeasureValues:
     last_year: int | None
 
 
-def run(con: db.Connection, compiled: Compiled, ranges: dict[str, tuple] | None = None) -> MeasureValues:
-    """Run a compiled measure: one query, every year of the table's range filled in."""
+# Under this key the batch dict given to `run` may hold the first and last date of the data
+# (the oldest and newest event dates): a TIP year the data do not cover whole is then left out.
+DATA_SPAN = "data_span"
+
+
+def whole_tip_years(data_from: date | None, as_of: date | None) -> tuple[int | None, int | None]:
+    """The first and last TIP year the data cover from April to March: data from 1 Jan 2015
+    to 31 Dec 2025 cover TIP years 2016 to 2025 whole (None where a date is unknown)."""
+    first = None if data_from is None else (
+        data_from.year + 1 if (data_from.month, data_from.day) <= (TIP_FIRST_MONTH, 1) else data_from.year + 2)
+    last = None if as_of is None else (
+        as_of.year if (as_of.month, as_of.day) >= (TIP_FIRST_MONTH - 1, 31) else as_of.year - 1)
+    return first, last
+
+
+def run(con: db.Connection, compiled: Compiled, ranges: dict | None = None) -> MeasureValues:
+    """Run a compiled measure: one query, every year of the table's range filled in.
+
+    `ranges`: the batch dict of one evaluation; when it holds DATA_SPAN, TIP years are cut to
+    those the data cover whole (data to 31 Dec 2025: TIP year 2026, with only April to
+    December, is left out rather than read as a fall)."""
     ranges = ranges if ranges is not None else {}
     if compiled.range_sql not in ranges:
         ranges[compiled.range_sql] = con.execute(compiled.range_sql).fetchone()
     first, last = ranges[compiled.range_sql]
-    if first is None or last is None:
+    if compiled.period == "tip" and compiled.grain == "year" and first is not None and last is not None:
+        whole_from, whole_to = whole_tip_years(*ranges.get(DATA_SPAN, (None, None)))
+        first = max(int(first), whole_from) if whole_from is not None else first
+        last = min(int(last), whole_to) if whole_to is not None else last
+    if first is None or last is None or (compiled.grain == "year" and int(first) > int(last)):
         return MeasureValues(_empty(), None, None)
     if compiled.grain != "year":
         labels = period_labels(first, last, compiled.grain)

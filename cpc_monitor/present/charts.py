@@ -40,7 +40,10 @@ PILLAR_NAMES = {"prosecution": "Prosecution", "protection": "Protection", "preve
                 "partnership": "Partnership"}
 # Axis titles by unit.
 AXIS_TITLES = {"count": "Number in the year", "percent": "Percent", "per_100k": "Per 100,000 people",
-               "days": "Days", "months": "Months", "usd": "US dollars"}
+               "days": "Days", "months": "Months", "usd": "US dollars",
+               "jmd": "Jamaican dollars"}
+# The explorer's year axis, by reporting period.
+YEAR_AXIS = {"calendar": "Year", "tip": "TIP Report year (April to March)"}
 # Up to this value a count axis ticks every whole number.
 SMALL_AXIS = 8
 # Legend entries a row holds at the chart widths used, and the height of a row (px).
@@ -234,7 +237,8 @@ def series_chart(result: IndicatorResult, values: pd.DataFrame, safe: bool = Fal
             x=[target[0]], y=[target[1]], name=f"{target[0]} target: {_fmt(target[1], unit)}", mode="markers",
             marker={"symbol": "star", "size": 15, "color": TARGET_COLOUR},
             customdata=[_fmt(target[1], unit)], hovertemplate=hover))
-    fig = _layout(fig, series_title(result, values, safe), "Year", AXIS_TITLES.get(unit, unit))
+    fig = _layout(fig, series_title(result, values, safe), YEAR_AXIS.get(result.period, "Year"),
+                  AXIS_TITLES.get(unit, unit))
     fig.update_xaxes(dtick=1 if _span(fig) <= 8 else 2, tickformat="d")
     _whole_ticks(fig, unit)
     if unit == "percent":
@@ -263,7 +267,7 @@ def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int) -> 
     year = int(shown["year"].max())
     latest = shown[shown["year"] == year].sort_values("value", ascending=False)
     top = latest.iloc[0]
-    if unit in ("count", "usd"):
+    if unit in ("count", "usd", "jmd"):
         total = latest["value"].sum()
         share = f" ({top['value'] / total:.0%})" if total > 0 and len(latest) > 1 else ""
         return f"{by}: {code_label(top['group'])} largest in {year}{share}"
@@ -391,6 +395,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "id": r.id,
             "pillar": r.pillar,
             "Indicator": r.name,
+            "Kind": r.kind,
             "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
             "Baseline": _figure_cell(r, r.assessment and r.assessment.base_value, a and a.base_value, safe)
                         + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
@@ -399,7 +404,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "Status": verdict_words(r, safe),
             "Distance covered": covered,
         })
-    frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Latest", "Baseline", "Next milestone",
+    frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Kind", "Latest", "Baseline", "Next milestone",
                                         "Target", "Status", "Distance covered"])
     frame.attrs.update(latest_year=latest_year, base_year=base_year, goal_year=ev.goal_year)
     return frame
@@ -451,6 +456,26 @@ def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float 
         return None, (None, False)
     row = present.iloc[-1]
     return int(row["year"]), (None if is_missing(row["value"]) else float(row["value"]), bool(row["suppressed"]))
+
+
+def pillar_tile(results: list[IndicatorResult], rollup: progress.PillarRollup, safe: bool = False) -> str:
+    """What a pillar's tile says under its status: its outcomes on track and its score, the
+    outcomes with too few cases, and its inputs (money, trainings) on a line of their own,
+    since they are not scored."""
+    outcomes = [r for r in results if r.kind == "outcome"]
+    inputs = [r for r in results if r.kind == "input"]
+    on_track = STATUS_GROUPS[0][0]
+    text = (f"{status_counts(outcomes)[on_track]} of {len(outcomes)} on track · {score_text(rollup.score)}"
+            if outcomes else "no outcome indicators · no score")
+    too_few = sum(shown_status(r) == "too_few_cases" for r in outcomes)
+    if too_few:
+        text += f"  \n{too_few} with too few cases to judge"
+    missed = sum(shown_missed_milestone(r, safe) is not None for r in outcomes)
+    if missed:
+        text += f"  \n{missed} missed {'a milestone' if missed == 1 else 'milestones'}"
+    if inputs:
+        text += f"  \ninputs (not scored): {status_counts(inputs)[on_track]} of {len(inputs)} on track"
+    return text
 
 
 def status_counts(results: Iterable[IndicatorResult]) -> dict[str, int]:
@@ -528,6 +553,9 @@ AGG_WORDS = {"count": "Counts the records", "count_distinct": "Counts the distin
 DIRECTION_WORDS = {"increase": "higher is better", "decrease": "lower is better",
                    "monitor": "monitored without a judgement"}
 ROLE_WORDS = {"measure": "What is counted", "numerator": "Numerator", "denominator": "Denominator"}
+PERIOD_WORDS = {"calendar": "calendar years, January to December",
+                "tip": "TIP Report years, April to March, named by the year they end in (TIP year 2024: "
+                       "April 2023 to March 2024); a TIP year the data do not cover whole is left out"}
 
 
 def measure_words(measure, segments: dict[str, str]) -> str:
@@ -537,7 +565,11 @@ def measure_words(measure, segments: dict[str, str]) -> str:
     if measure.agg == "count" and measure.expr:
         agg = f"Counts the records with a value of `{measure.expr}`"
     text = agg.format(f"`{measure.expr}`") + f" in the table `{measure.table}`"
-    text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
+    if measure.until:
+        text += (f", open at each year's end (`as_of`): from `{measure.date}` until `{measure.until}`, an empty "
+                 f"`{measure.until}` meaning still open")
+    else:
+        text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
     if measure.where:
         conditions = [f"{w} (`{segments[w]}`)" if w in segments else f"`{w}`" for w in measure.where]
         text += ", where " + " and ".join(conditions)
@@ -559,6 +591,11 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     if ind.is_ratio:
         rows.append(("Value", "Numerator ÷ denominator" + (f" × {ind.factor:,.0f}" if ind.factor != 1 else "")))
     rows.append(("Unit and direction", f"{AXIS_TITLES.get(ind.unit, ind.unit)}; {DIRECTION_WORDS[ind.direction]}"))
+    if ind.kind == "input":
+        rows.append(("Kind", "an input (money or trainings): judged and shown beside the pillar's outcomes, "
+                             "not counted in its score"))
+    rows.append(("Years", PERIOD_WORDS.get(result.period, result.period)
+                 + (" (chosen in the sidebar)" if result.period != ind.period else "")))
     applied = sorted({f for names in result.filters_applied.values() for f in names})
     ignored = [f for f in in_force if f not in applied]
     words = "the year range" + "".join(f", {code_label(f).lower()}" for f in applied)
@@ -776,5 +813,7 @@ def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: d
 def status_lines(strip: pd.DataFrame) -> list[str]:
     """One Markdown line per indicator of a status strip: status in words, name, latest value
     against the target."""
-    return [f"**{row['Status']}** · {row['Indicator']}: {row['Latest']} (target {row['Target']})"
+    return [f"**{row['Status']}** · {row['Indicator']}"
+            + (" (input, not in the pillar's score)" if row.get("Kind") == "input" else "")
+            + f": {row['Latest']} (target {row['Target']})"
             for _, row in strip.iterrows()]

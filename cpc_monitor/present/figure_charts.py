@@ -168,11 +168,12 @@ def _x_axis(values: FigureValues, periods) -> dict:
 
 
 def _y_axis(unit: str, top: float) -> dict:
-    if unit == "usd":
+    if unit in ("usd", "jmd"):
         step = next((s for s in (10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000,
                                  10_000_000) if top / s <= 4), 20_000_000)
         ticks = [step * i for i in range(int(top // step) + 2)]
-        return {"tickmode": "array", "tickvals": ticks, "ticktext": [format_usd(t) for t in ticks],
+        sign = "J$" if unit == "jmd" else "US$"
+        return {"tickmode": "array", "tickvals": ticks, "ticktext": [format_usd(t, sign) for t in ticks],
                 "range": [0, max(top * 1.12, 1)]}
     if unit == "percent":
         return {"ticksuffix": "%", "range": [0, max(105.0, top * 1.12)]}

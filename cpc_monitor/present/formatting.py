@@ -5,7 +5,7 @@ import math
 
 # Words for units, used in axis titles and tables.
 UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "days": "days",
-               "usd": "US$", "months": "months"}
+               "usd": "US$", "jmd": "J$", "months": "months"}
 
 
 def is_missing(value: float | None) -> bool:
@@ -25,6 +25,8 @@ def format_value(value: float | None, unit: str, suppressed: bool = False, min_c
         return f"{value:,.0f}%" if abs(value) >= 10 else f"{value:,.1f}%"
     if unit == "usd":
         return format_usd(value)
+    if unit == "jmd":
+        return format_usd(value, "J$")
     if unit == "per_100k":
         return f"{value:,.2f}"
     if unit in ("days", "months"):
@@ -32,14 +34,14 @@ def format_value(value: float | None, unit: str, suppressed: bool = False, min_c
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
 
-def format_usd(value: float) -> str:
-    """US$1.2m, US$450k, US$900."""
+def format_usd(value: float, sign: str = "US$") -> str:
+    """US$1.2m, US$450k, US$900 (J$14.0m with sign="J$")."""
     size = abs(value)
     if size >= 1_000_000:
-        return f"US${value / 1_000_000:,.1f}m"
+        return f"{sign}{value / 1_000_000:,.1f}m"
     if size >= 10_000:
-        return f"US${value / 1_000:,.0f}k"
-    return f"US${value:,.0f}"
+        return f"{sign}{value / 1_000:,.0f}k"
+    return f"{sign}{value:,.0f}"
 
 
 def format_change(change: float | None, unit: str) -> str:
