@@ -39,7 +39,7 @@ st.caption("For each indicator with a 2030 target: the value the next year shoul
            "Where the status reads too few cases to judge, a yearly target rests on little evidence: agree it "
            "over several years.")
 proposals = dialogues.proposals(ev, values)
-st.dataframe(dialogue_tables.proposal_table(proposals, limit), hide_index=True)
+st.table(dialogue_tables.proposal_table(proposals, limit), hide_index=True, border="horizontal")
 
 # Downloads are always suppressed, whatever the switch says.
 safe_values = values if safe else cache.shown_values(filters, True)

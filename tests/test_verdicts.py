@@ -178,16 +178,22 @@ def test_a_subsets_targets_follow_the_same_rules_on_their_lines():
 
 
 def test_the_explorer_says_what_happened_in_plain_words_with_units(sample_db, iset):
+    from cpc_monitor.evaluation import privacy
     from cpc_monitor.present import charts
     ev = evaluate(sample_db, iset, breakdowns=False)
     r = ev.result("protection.referred_within_2_days")
     a = r.assessment
-    per_year = (a.current_value - a.base_value) / (a.current_year - a.base_year)
+    before = r.series()[a.base_year]  # the observed value, as the chart's line shows it
+    per_year = (a.current_value - before) / (a.current_year - a.base_year)
     need = (r.target[1] - a.current_value) / (r.target[0] - a.current_year)
     assert charts.explanation(r, False) == (
-        f"Rose from {a.base_value:.1f}% in {a.base_year} to {a.current_value:.0f}% in {a.current_year}, about "
+        f"Rose from {before:.1f}% in {a.base_year} to {a.current_value:.0f}% in {a.current_year}, about "
         f"{per_year:.1f} points a year. Reaching {r.target[1]:.0f}% by {r.target[0]} needs a rise of {need:.1f} "
         "points a year from now.")
+    inv = ev.result("prosecution.investigations_opened")
+    observed = inv.series()[inv.assessment.base_year]
+    assert charts.explanation(inv, False).startswith(f"Rose from {observed:.0f} in 2018")
+    assert charts.series_title(inv, privacy.result_values(inv, False)).startswith(f"Rose from {observed:.0f} in 2018")
     money = charts.explanation(ev.result("partnership.usg_disbursed"), False)
     assert money.endswith("is already met.") and "US\\$" in money and "ratio" not in money
 

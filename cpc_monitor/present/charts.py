@@ -677,6 +677,9 @@ def verdict_reason(result: IndicatorResult, safe: bool) -> str:
     v = result.verdict
     if v is None or v.code == result.status:
         return ""
+    if v.code == "too_few_cases" and v.cases is not None and v.cases >= v.minimum:  # chance, not the count
+        return (f"Too few cases to judge: {v.reason}. The method alone would say "
+                f"\u201c{format_status(result.status)}\u201d; it is shown, not counted in the pillar's score.")
     if v.code == "too_few_cases":
         return (f"Too few cases to judge: {evidence_words(result, safe)}. The method alone would say "
                 f"\u201c{format_status(result.status)}\u201d; it is shown, not counted in the pillar's score.")
@@ -733,12 +736,14 @@ def explanation(result: IndicatorResult, safe: bool) -> str:
     unit = result.unit
     now = f"{format_value(a.current_value, unit)} in {a.current_year}"
     sentences = []
-    if a.base_value is not None and a.base_year is not None and a.base_year < a.current_year:
-        change = a.current_value - a.base_value
+    # The observed value of the baseline's year, as the chart's title and line show it.
+    before = result.series().get(a.base_year) if a.base_year is not None else None
+    if before is not None and a.base_year < a.current_year:
+        change = a.current_value - before
         verb = "Rose" if change > 0 else "Fell" if change < 0 else "Held"
         per_year = _per_year_words(abs(change) / (a.current_year - a.base_year), unit)
         sentences.append(f"Held at {now} since {a.base_year}." if verb == "Held" else
-                         f"{verb} from {format_value(a.base_value, unit)} in {a.base_year} to {now}, "
+                         f"{verb} from {format_value(before, unit)} in {a.base_year} to {now}, "
                          f"about {per_year} a year.")
     else:
         sentences.append(f"{now[:1].upper()}{now[1:]}; no earlier value to compare with.")
