@@ -141,7 +141,7 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
         for ind in iset.indicators:
             if ids is None or ind.id in ids:
                 dims = (by,) if by else tuple(ind.disaggregations) if breakdowns else ()
-                results.append(_evaluate_one(con, iset, ind, tables, dims, filters, batch))
+                results.append(_evaluate_limited(con, iset, ind, tables, dims, filters, batch))
     order = {key: i for i, key in enumerate(iset.index)}
     results.sort(key=lambda r: order.get(r.id, len(order)))
     issues = list(iset.issues) + [e for r in results if r.indicator is not None for e in r.errors]
@@ -167,7 +167,8 @@ def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
         _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
         out += issues
         if not issues and ind.baseline is not None:
-            out += _baseline_check(_evaluate_one(con, iset, ind, tables, (), Filters(), batch), iset)
+            result = _evaluate_limited(con, iset, ind, tables, (), Filters(), batch)
+            out += result.errors if result.status == ERROR else _baseline_check(result, iset)
     return out + check_figures(con, iset, tables)
 
 
@@ -221,6 +222,19 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
     return compiled, issues, notes
 
 
+def _evaluate_limited(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
+                      batch: dict) -> IndicatorResult:
+    """One indicator under the query time limit: over it, the indicator is an error naming
+    the limit (whatever its queries said when interrupted), and the next one starts afresh."""
+    with db.time_limit(con) as watch:
+        result = _evaluate_one(con, iset, ind, tables, dims, filters, batch)
+    if not watch.stopped:
+        return result
+    return IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR, indicator=ind,
+                           settings=result.settings,
+                           errors=[Issue("error", iset.file, iset.line(ind.id), ind.id, watch.message)])
+
+
 def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
                   batch: dict) -> IndicatorResult:
     settings = iset.settings(ind)
@@ -236,9 +250,8 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     try:
         parts = {role: run(con, c, batch) for role, c in compiled.items()}
     except db.SqlError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
-                               f"this indicator could not be computed: {message}")]
+                               f"this indicator could not be computed: {db.failure_text(exc)}")]
         return result
     values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
     if filters.year_from is not None:

@@ -28,6 +28,13 @@ DUPLICATE_EXCLUSION = ("victim_id NOT IN (SELECT other_victim_id FROM duplicate_
 # Functions that a filter or expression never needs and that reach outside the table.
 _FORBIDDEN_FUNCTIONS = ("read_", "glob", "getenv", "query", "sql_", "current_setting", "duckdb_",
                         "pragma_", "json_serialize", "json_deserialize", "parquet_", "iceberg", "delta_")
+# Functions that build values of any size from a small argument (a count, a width, a range):
+# `repeat('x', 1e9)` ran 27 s to out-of-memory, a range-built value 17 s to 4.2e15 (issue 11).
+# DuckDB's memory limit does not count values built row by row, and its interrupt waits for
+# a whole chunk of rows, so these are refused outright rather than left to the limits.
+_BUILDER_FUNCTIONS = ("repeat", "range", "generate_series", "generate_subscripts", "unnest", "lpad", "rpad",
+                      "format", "printf", "bitstring", "bar", "list", "array", "string_agg", "group_concat")
+_BUILDER_PREFIXES = ("list_", "array_")  # list and array builders: list_value ([..]), list_resize ...
 # Statement keywords that never belong in an expression: refused with a plain message.
 _COMMANDS = re.compile(r"\b(attach|detach|install|load|copy|export|import|insert|update|delete|drop|create|"
                        r"alter|pragma|set|reset|call|checkpoint|vacuum|truncate|use)\b", re.IGNORECASE)
@@ -87,6 +94,8 @@ def _remembered(key: tuple, check):
         try:
             _CHECKS[key] = check()
         except MeasureProblem as problem:
+            if isinstance(problem.__cause__, db.QueryStopped):
+                raise  # stopped by a limit in this run: says nothing about the SQL, so not kept
             _CHECKS[key] = problem
     found = _CHECKS[key]
     if isinstance(found, MeasureProblem):
@@ -246,9 +255,19 @@ def _walk(node: object, text: str, used: set[str]) -> None:
         fname = str(node.get("function_name", "")).lower()
         if fname.startswith(_FORBIDDEN_FUNCTIONS) or node.get("schema") or node.get("catalog"):
             raise MeasureProblem(f"the SQL \"{text}\" calls {fname}(), which indicators may not use.")
+        if fname in _BUILDER_FUNCTIONS or fname.startswith(_BUILDER_PREFIXES):
+            raise MeasureProblem(f"the SQL \"{text}\" calls {_shown_name(fname)}, which can build text, lists or "
+                                 "ranges of any size and take the server down; indicators may not use it. Compute "
+                                 "the value from the table's columns with ordinary functions (date_diff, CASE, "
+                                 "arithmetic, comparisons).")
     for key, value in node.items():
         if key not in ("class", "type", "alias"):
             _walk(value, text, used)
+
+
+def _shown_name(fname: str) -> str:
+    """How a function reads in a message: `[a, b]` is DuckDB's list_value, written as brackets."""
+    return "a list ([...])" if fname == "list_value" else f"{fname}()"
 
 
 def _first_line(exc: BaseException) -> str:
