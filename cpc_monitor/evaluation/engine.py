@@ -5,6 +5,7 @@ One indicator's problem never stops the others: it comes back with status "error
 and its messages, and the rest are evaluated."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,8 +15,8 @@ import pandas as pd
 
 from cpc_monitor.store import db
 
-from cpc_monitor.evaluation import progress, verdicts
-from cpc_monitor.errors import DatabaseUnusable
+from cpc_monitor.evaluation import privacy, progress, verdicts
+from cpc_monitor.errors import DatabaseUnusable, IdentifierBreakdown
 from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
@@ -49,6 +50,10 @@ class IndicatorResult:
     notes: list[str] = field(default_factory=list)
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
+    # For suppression under a column filter (privacy._across_filter): the values chosen for each
+    # filtered column, and the values with that one filter lifted, broken down by it as well.
+    filter_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lifted: dict[str, pd.DataFrame] = field(default_factory=dict)
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
 
     @property
@@ -123,6 +128,8 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
     `by` breaks every indicator down by that one column; without it each indicator is
     broken down by its own `disaggregations`, unless `breakdowns` is False (totals only:
     what a scorecard needs, several times faster)."""
+    if by and privacy.identifier_problem(by):
+        raise IdentifierBreakdown(f"cannot break down by {privacy.identifier_problem(by)}")
     with db.reading(db_path) as con:
         tables = db.table_columns(con)
         if "schema_info" not in tables:
@@ -190,18 +197,24 @@ def _baseline_check(result: IndicatorResult, iset: IndicatorSet) -> list[Issue]:
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
                       tables: dict[str, tuple[str, ...]], dims: tuple[str, ...], filters: Filters,
-                      batch: dict | None = None) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
+                      batch: dict | None = None, pairs_with: str | None = None
+                      ) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
     """Compile each part of `ind`; return the compiled parts, the issues and notes.
-    `batch` is shared by the indicators of one evaluation (see measures.compile_measure)."""
+    `batch` is shared by the indicators of one evaluation; `pairs_with`: see
+    measures.compile_measure."""
     compiled: dict[str, Compiled] = {}
     issues: list[Issue] = []
     for role, measure in ind.parts.items():
         path = (role,) if ind.is_ratio else ("measure",)
         try:
             compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
-                                             iset.dimensions)
+                                             iset.dimensions, pairs_with=pairs_with)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
+    for d in ind.disaggregations:
+        if privacy.identifier_problem(d):
+            issues.append(Issue("error", iset.file, iset.line(ind.id, "disaggregations"), ind.id,
+                                f"cannot break down by {privacy.identifier_problem(d)}"))
     notes = []
     first = compiled.get("measure") or compiled.get("numerator")
     if first is not None:
@@ -247,18 +260,15 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         return result
     result.filters_applied = {role: c.filters_applied for role, c in compiled.items()}
     result.counted_kinds = {role: c.measure.agg for role, c in compiled.items()}
+    chosen = filters.column_values()
+    result.filter_values = {c: chosen[c] for names in result.filters_applied.values() for c in names}
     try:
-        parts = {role: run(con, c, batch) for role, c in compiled.items()}
+        result.values = _values(con, iset, ind, compiled, tables, dims, filters, batch)
+        result.lifted = _lifted(con, iset, ind, tables, dims, filters, tuple(result.filter_values), batch)
     except db.SqlError as exc:
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
                                f"this indicator could not be computed: {db.failure_text(exc)}")]
         return result
-    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
-    if filters.year_from is not None:
-        values = values[values["year"] >= filters.year_from]
-    if filters.year_to is not None:
-        values = values[values["year"] <= filters.year_to]
-    result.values = values.reset_index(drop=True)
     _assess(result, ind, settings)
     try:
         cases = _cases_behind(con, iset, ind, result, tables, filters, batch)
@@ -268,6 +278,41 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
     result.verdict = verdicts.judge(result.status, result.assessment, result.milestones, cases,
                                     settings.min_events, subset, ind.unit, ind.max)
     return result
+
+
+def _values(con, iset: IndicatorSet, ind: Indicator, compiled: dict[str, Compiled], tables,
+            dims: tuple[str, ...], filters: Filters, batch: dict, pairs_with: str | None = None) -> pd.DataFrame:
+    """The compiled parts run and combined, in the years chosen. A median, average, minimum
+    or maximum carries `count`, the records behind each value, so that privacy can hide one
+    taken over too few of them (a median over one child is that child's value)."""
+    parts = {role: run(con, c, batch) for role, c in compiled.items()}
+    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
+    measure = ind.parts.get("measure")
+    if measure is not None and measure.agg not in privacy.COUNTING_AGGS + ("sum",):
+        counted = measure.model_copy(update={"agg": "count", "cumulative": False})
+        behind = run(con, compile_measure(con, counted, iset.segments, tables, dims, filters, batch,
+                                          iset.dimensions, pairs_with=pairs_with), batch).frame
+        values = values.merge(behind.rename(columns={"value": "count"}), how="left", on=["year", "dim", "group"])
+    if filters.year_from is not None:
+        values = values[values["year"] >= filters.year_from]
+    if filters.year_to is not None:
+        values = values[values["year"] <= filters.year_to]
+    return values.reset_index(drop=True)
+
+
+def _lifted(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
+            columns: tuple[str, ...], batch: dict) -> dict[str, pd.DataFrame]:
+    """For each filtered column: the indicator's values with that one filter lifted, broken
+    down by the column as well. Safe mode compares the filtered values with them, so that no
+    total less a filtered value gives back a hidden count (privacy._across_filter)."""
+    out = {}
+    for column in columns:
+        wider = dims + ((column,) if column not in dims else ())
+        lifted = dataclasses.replace(filters, **{column: ()})
+        compiled, issues, _ = compile_indicator(con, iset, ind, tables, wider, lifted, batch, pairs_with=column)
+        if not issues:
+            out[column] = _values(con, iset, ind, compiled, tables, wider, lifted, batch, pairs_with=column)
+    return out
 
 
 def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResult, tables, filters: Filters,

@@ -48,6 +48,9 @@ PERIOD_SQL = {"quarter": "CAST(year({0}) AS TEXT) || '-Q' || CAST(quarter({0}) A
 # Aggregates that give 0, not "no value", over no rows.
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 
+# Between the two columns of a paired breakdown's name and group ('sex|parish',
+# 'female|Kingston'): a character no code or label holds.
+PAIR = "|"
 # Dashboard filters: name -> the column it applies to in a measure's source.
 FILTER_COLUMNS = ("parish", "sex", "age_group", "exploitation_type")
 
@@ -297,12 +300,15 @@ class Compiled:
 def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, str],
                     tables: dict[str, tuple[str, ...]], dims: tuple[str, ...] = (),
                     filters: Filters = Filters(), batch: dict | None = None,
-                    dimensions: dict[str, Dimension] | None = None, grain: str = "year") -> Compiled:
+                    dimensions: dict[str, Dimension] | None = None, grain: str = "year",
+                    pairs_with: str | None = None) -> Compiled:
     """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run.
 
     `batch`: a dict shared by the measures of one evaluation (one connection), so that what
     they have in common (a table's column types) is read once. `dimensions`: the file's
-    declared dimensions; `grain`: year, quarter or month."""
+    declared dimensions; `grain`: year, quarter or month. `pairs_with`: one of `dims` that
+    also breaks each other breakdown down (dim 'sex|parish', group 'female' PAIR 'Kingston'),
+    which safe mode needs under a filter on that column (privacy._across_filter)."""
     if measure.table not in tables:
         known = tuple(t for t in tables if not t.startswith(("schema_", "import_", "duplicate_")))
         raise MeasureProblem(unknown_name("table", measure.table, known), ("table",))
@@ -354,8 +360,10 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     have = tuple(d for d in dims if d in allowed)
     missing = tuple(d for d in dims if d not in allowed)
     sub_year = grain != "year"
-    sql = _filled_query(measure, src, year_sql, conditions, have, sub_year)
-    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year)
+    pair = pairs_with if pairs_with in have else None
+    sql = _filled_query(measure, src, year_sql, conditions, have, sub_year, pair)
+    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year,
+                               pair)
     range_of = measure.date if sub_year else year_sql
     range_sql = (f"WITH src AS ({src}) SELECT min({range_of}), max({range_of}) FROM src")
     # Filters only add bound conditions on known text columns: check the query without them once.
@@ -378,7 +386,7 @@ def _describe_query(con, sql: str, probe: list) -> None:
 
 
 def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[str], dims: tuple[str, ...],
-                  sub_year: bool = False) -> str:
+                  sub_year: bool = False, pair: str | None = None) -> str:
     """One query for the totals and every breakdown, with every year of the range filled in.
 
     GROUPING SETS computes all breakdowns in one scan; the grid (years x groups seen) gives
@@ -387,12 +395,19 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
     (`sub_year`) the one last parameter is the list of period labels, and `year` holds them."""
     expr = "*" if measure.expr is None else f"({measure.expr})"
     agg = _AGG_SQL[measure.agg].format(expr)
-    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims])
+    paired = [d for d in dims if d != pair] if pair else []
+    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims] + [f"(cpc_year, {d}, {pair})" for d in paired])
     flags = "".join(f", grouping({d}) AS g_{d}" for d in dims)
-    dim_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN '{d}' " for d in dims) + "ELSE '' END" if dims else "''"
-    order_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN {i + 1} " for i, d in enumerate(dims)) + "ELSE 0 END" \
-        if dims else "0"
-    group_case = ("CASE " + "".join(f"WHEN g_{d} = 0 THEN coalesce(CAST({d} AS TEXT), 'unknown') " for d in dims)
+    # A pair's cells come first in each CASE: their rows have both grouping flags at 0.
+    pair_when = [(f"g_{d} = 0 AND g_{pair} = 0", f"{d}{PAIR}{pair}",
+                  f"{_group_text(d)} || '{PAIR}' || {_group_text(pair)}") for d in paired]
+    single_when = [(f"g_{d} = 0", d, _group_text(d)) for d in dims]
+    dim_case = "CASE " + "".join(f"WHEN {w} THEN '{name}' " for w, name, _ in pair_when + single_when) + \
+        "ELSE '' END" if dims else "''"
+    order = [(w, len(dims) + i + 1) for i, (w, _, _) in enumerate(pair_when)] + \
+        [(w, i + 1) for i, (w, _, _) in enumerate(single_when)]  # pairs after the single breakdowns
+    order_case = "CASE " + "".join(f"WHEN {w} THEN {n} " for w, n in order) + "ELSE 0 END" if dims else "0"
+    group_case = ("CASE " + "".join(f"WHEN {w} THEN {text} " for w, _, text in pair_when + single_when)
                   + "ELSE '' END") if dims else "''"
     additive = measure.agg in ZERO_WHEN_EMPTY
     merge = "sum" if additive else "max"  # a NULL group and a literal 'unknown' share one cell
@@ -414,6 +429,11 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
         f"SELECT g.year, g.dim, g.grp AS \"group\", CAST({value} AS DOUBLE) AS value "
         "FROM grid g LEFT JOIN long l ON l.year = g.year AND l.dim = g.dim AND l.grp = g.grp "
         "ORDER BY g.dim_order, g.year, g.grp")
+
+
+def _group_text(dim: str) -> str:
+    """A breakdown's group as text: its value, or 'unknown' where the row has none."""
+    return f"coalesce(CAST({dim} AS TEXT), 'unknown')"
 
 
 def _checked(con, sql: str, table: str, allowed: tuple[str, ...], path: tuple, bare: str | None = None) -> None:
