@@ -103,6 +103,17 @@ def test_readers_run_under_a_memory_limit_that_the_sql_cannot_lift(sample_db, mo
             con.execute("SET memory_limit = '100GB'")
 
 
+@pytest.mark.parametrize("sql", ["CREATE TABLE x (a INTEGER)", "DELETE FROM victims",
+                                 "SELECT * FROM read_csv('/etc/passwd')", "ATTACH '/tmp/other.duckdb' AS other",
+                                 "SET enable_external_access = true", "INSTALL httpfs"])
+def test_readers_cannot_write_read_files_or_unlock_themselves(sample_db, sql):
+    before = sample_db.read_bytes()
+    with db.reading(sample_db) as con:
+        with pytest.raises(db.SqlError):
+            con.execute(sql)
+    assert sample_db.read_bytes() == before
+
+
 def test_an_indicator_over_the_memory_limit_is_an_error_naming_it(scaled_db, tmp_path, monkeypatch):
     # Counting 57,000 distinct 64-character texts needs more than 4 MB of hash table;
     # counting the sessions needs next to nothing.

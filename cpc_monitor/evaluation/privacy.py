@@ -1,13 +1,17 @@
 """Small-cell suppression: the one function that serves the screen's presentation-safe
 mode, every download and export, and `evaluate --suppress`.
 
-Counts from 1 to min_cell-1 are hidden ("<5"); a rate is hidden when its numerator
-or denominator is; and where one hidden cell of a breakdown could be worked out
-from the total, the next smallest cell is hidden too (secondary suppression)."""
+Counts from 1 to min_cell-1 are hidden ("<5"), and so is a part whose rest (total less
+part) is one; a rate is hidden when its numerator or denominator is; a median over too
+few records is hidden; and wherever a sum (a breakdown and its total, or under a filter
+a cell split over the filtered column's values) would give back a single hidden count,
+the next smallest is hidden too, until none would (secondary suppression). Breakdowns by
+columns that identify single records are refused. docs/indicators.md, "Privacy"."""
 from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -66,70 +70,81 @@ def suppress(values: pd.DataFrame, min_cell: int, value_is_count: bool,
     columns = (["value"] if value_is_count else []) + [p for p in counted_parts if p in out.columns]
     for column in columns:
         out[column] = out[column].astype("float64")
-    hidden = _small(out, columns, min_cell) | _small_rest(out, columns, min_cell)
-    for column, (chosen, whole) in (lifted or {}).items():
-        hidden |= _across_filter(out, column, chosen, whole, columns, min_cell)
-    if "dim" in out.columns and columns:
-        hidden = _protect(out, hidden, _breakdown_lines(out), columns)
+    hidden = np.zeros(len(out), dtype=bool)
+    if columns and not out.empty:
+        cells = _Cells.of(out, columns)
+        hidden = _small(cells.counts, min_cell) | _small_rest(cells, min_cell)
+        for column, (chosen, whole) in (lifted or {}).items():
+            hidden |= _across_filter(cells, column, chosen, _Cells.of(whole, columns), min_cell)
+        hidden = _protect(cells.counts, hidden, _breakdown_lines(cells))
     out["suppressed"] = hidden
     # A counted denominator goes with its row; a population or an amount of money stays, as
     # it gives nothing away (a population of 2.7m).
     for column in ["value", "numerator"] + list(counted_parts) + list(hidden_with):
         if column in out.columns:
-            out[column] = out[column].astype("float64").where(~hidden)
+            out[column] = out[column].astype("float64").where(~out["suppressed"])
     return out
 
 
-def _small(frame: pd.DataFrame, columns: list[str], min_cell: int) -> pd.Series:
-    """Rows with a small count (1 to min_cell-1) in one of `columns`."""
-    small = pd.Series(False, index=frame.index)
-    for column in columns:
-        small |= frame[column].astype("float64").between(1, min_cell - 1, inclusive="both").fillna(False)
-    return small.astype(bool)
+@dataclass
+class _Cells:
+    """A frame's rows as plain lists and one array of counts: suppression walks many small
+    sums, which pandas makes slow (a filtered overview ran for seconds)."""
+
+    times: list
+    dims: list[str]
+    groups: list[str]
+    counts: np.ndarray  # rows x counted columns, 0 where empty
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, columns: list[str]) -> _Cells:
+        time = "period" if "period" in frame.columns else "year"
+        dims = frame["dim"].tolist() if "dim" in frame.columns else [""] * len(frame)
+        groups = frame["group"].tolist() if "group" in frame.columns else [""] * len(frame)
+        counts = np.nan_to_num(frame[columns].to_numpy(dtype="float64"), nan=0.0)
+        return cls(frame[time].tolist(), dims, groups, counts)
 
 
-def _small_rest(frame: pd.DataFrame, columns: list[str], min_cell: int) -> pd.Series:
+def _small(counts: np.ndarray, min_cell: int) -> np.ndarray:
+    """Rows with a small count (1 to min_cell-1) in one of the counted columns."""
+    return ((counts >= 1) & (counts < min_cell)).any(axis=1)
+
+
+def _small_rest(cells: _Cells, min_cell: int) -> np.ndarray:
     """Parts of a breakdown whose rest (the year's total less the part) is a small count:
     shown beside the total, such a part gives that small count back."""
-    if "dim" not in frame.columns or frame.empty:
-        return pd.Series(False, index=frame.index)
-    time = "period" if "period" in frame.columns else "year"
-    totals = frame[frame["dim"] == ""][[time] + columns]
-    beside = frame[[time]].merge(totals, on=time, how="left")
-    rest = pd.Series(False, index=frame.index)
-    for column in columns:
-        left = pd.Series(beside[column].to_numpy() - frame[column].to_numpy(), index=frame.index)
-        rest |= left.between(1, min_cell - 1).fillna(False)
-    return rest & (frame["dim"] != "")
+    totals = {t: i for i, (t, d) in enumerate(zip(cells.times, cells.dims)) if d == ""}
+    out = np.zeros(len(cells.dims), dtype=bool)
+    for i, (t, d) in enumerate(zip(cells.times, cells.dims)):
+        if d and t in totals:
+            out[i] = _small(cells.counts[totals[t]][None, :] - cells.counts[i][None, :], min_cell)[0]
+    return out
 
 
-def _breakdown_lines(frame: pd.DataFrame) -> list[np.ndarray]:
+def _breakdown_lines(cells: _Cells) -> list[np.ndarray]:
     """Each breakdown (one year or period, one dim) as a sum: the positions of its parts,
     then of its total (the row whose dim is '')."""
-    time = "period" if "period" in frame.columns else "year"
-    rows = frame.reset_index(drop=True)
-    totals = {t: i for i, t in zip(rows.index[rows["dim"] == ""], rows.loc[rows["dim"] == "", time])}
-    parts = rows[rows["dim"] != ""]
-    if parts.empty:
-        return []
-    return [_line(parts.index[found], totals.get(key[0]))
-            for key, found in parts.groupby([time, "dim"], sort=False).indices.items()]
+    totals, parts = {}, {}
+    for i in range(len(cells.dims)):
+        if cells.dims[i] == "":
+            totals[cells.times[i]] = i
+        else:
+            parts.setdefault((cells.times[i], cells.dims[i]), []).append(i)
+    return [_line(found, totals.get(key[0])) for key, found in parts.items()]
 
 
-def _line(parts: pd.Index, total: int | None) -> np.ndarray:
+def _line(parts: list[int], total: int | None) -> np.ndarray:
     """A sum's positions as integers: its parts, then its total when it has one."""
-    return np.asarray(list(parts) + ([total] if total is not None else []), dtype=np.int64)
+    return np.asarray(parts + ([total] if total is not None else []), dtype=np.int64)
 
 
-def _protect(frame: pd.DataFrame, hidden: pd.Series, lines: list[np.ndarray], columns: list[str],
-             free: np.ndarray | None = None) -> pd.Series:
-    """Secondary suppression. A line is a sum (the positions of its parts and of their total,
-    as integers); where a single term of a line holds a hidden positive count, the sum of
-    the others gives it back, so the shown (and `free`: not fixed by another screen) term
-    with the smallest positive count in that column is hidden too. Repeated until no line
-    changes."""
-    counts = frame[columns].to_numpy(dtype="float64", na_value=0.0)
-    mask = hidden.to_numpy(dtype=bool).copy()
+def _protect(counts: np.ndarray, hidden: np.ndarray, lines: list[np.ndarray],
+             free: np.ndarray | None = None) -> np.ndarray:
+    """Secondary suppression. A line is a sum (the positions of its parts and of their total);
+    where a single term of a line holds a hidden positive count, the sum of the others gives
+    it back, so the shown (and `free`: not fixed by another screen) term with the smallest
+    positive count in that column is hidden too. Repeated until no line changes."""
+    mask = hidden.copy()
     can_hide = np.ones(len(mask), dtype=bool) if free is None else free
     changed = True
     while changed:
@@ -143,68 +158,61 @@ def _protect(frame: pd.DataFrame, hidden: pd.Series, lines: list[np.ndarray], co
                 if candidates.size:
                     mask[candidates[np.argmin(counts[candidates, k])]] = True
                     changed = True
-    return pd.Series(mask, index=frame.index)
+    return mask
 
 
-def _across_filter(out: pd.DataFrame, column: str, chosen: tuple[str, ...], whole: pd.DataFrame,
-                   columns: list[str], min_cell: int) -> pd.Series:
+def _across_filter(out: _Cells, column: str, chosen: tuple[str, ...], whole: _Cells, min_cell: int) -> np.ndarray:
     """The rows of `out` (values under a filter on `column`) that must be hidden because of
     what the screens without that filter show.
 
     `whole` is the table the filter cuts: every total and breakdown cell without the filter,
     each split by `column` (the splits of the breakdown cells are its 'dim|column' rows).
     What the unfiltered screen shows of it is fixed: hidden as that screen hides it. Every
-    split cell is then hidden when it is small or when the rest of its cell is; then
-    secondary suppression runs over the table's lines (a cell's split over the values of
-    `column`, and each value's breakdown), the same on every filtered screen, so no screen's
-    shown numbers less another's give back a count either hides."""
-    time = "period" if "period" in out.columns else "year"
-    table = _cut_table(whole.reset_index(drop=True), column, time)
-    shown_dims = set(out["dim"]) - {""}
-    fixed = table["w"].isna().to_numpy() | (table["dim"].eq(column) & (column in shown_dims)).to_numpy()
-    # Hidden as the unfiltered screen hides it (its own small counts and breakdown lines).
-    unfiltered = table[table["dim"].isin(shown_dims | {""}) & table["w"].isna() | table["dim"].eq(column)]
-    unfiltered = unfiltered if column in shown_dims else unfiltered[unfiltered["dim"] != column]
-    seen = _protect(unfiltered, _small(unfiltered, columns, min_cell) | _small_rest(unfiltered, columns, min_cell),
-                    _breakdown_lines(unfiltered), columns)
-    hidden = _small(table, columns, min_cell)
-    hidden.loc[seen.index] = seen
-    margins = table[table["w"].isna()][[time, "cell"] + columns]
-    rest = table[[time, "cell"]].merge(margins, on=[time, "cell"], how="left")
-    for name in columns:
-        leftover = pd.Series(rest[name].to_numpy() - table[name].to_numpy(), index=table.index)
-        hidden |= ~pd.Series(fixed, index=table.index) & leftover.between(1, min_cell - 1).fillna(False)
-    split = table[~fixed]
-    # Each sum: a cell's parts over the values of `column` (its total: the cell), and each
-    # value's breakdown (its total: the value's total).
-    at = {key: i for i, key in enumerate(zip(table[time], table["cell"], table["w"].fillna("")))}
-    lines = [_line(split.index[rows], at.get((key[0], key[1], "")))
-             for key, rows in split.groupby([time, "cell"], sort=False).indices.items()]
-    interior = split[split["cell"] != PAIR]
-    lines += [_line(interior.index[rows], at.get((key[0], PAIR, key[2])))
-              for key, rows in interior.groupby([time, "dim", "w"], sort=False).indices.items()]
-    hidden = _protect(table, hidden, lines, columns, ~fixed)
+    split cell is hidden when it is small or when the rest of its cell is; then secondary
+    suppression runs over the table's sums (a cell's split over the values of `column`, and
+    each value's breakdown), the same on every filtered screen, so that no screen's shown
+    numbers less another's give back a count that either hides."""
+    shown_dims = set(out.dims) - {""}
+    table = [_cut(d, g, column) for d, g in zip(whole.dims, whole.groups)]  # (dim, cell, w)
+    n = len(table)
+    fixed = np.array([w is None or (d == column and column in shown_dims) for d, _, w in table], dtype=bool)
+    at = {(t, cell, w): i for i, (t, (_, cell, w)) in enumerate(zip(whole.times, table))}
+    # What the unfiltered screen shows, hidden as it hides it (its own small counts and sums).
+    seen = [i for i in range(n) if fixed[i]]
+    plain = _Cells([whole.times[i] for i in seen], [table[i][0] for i in seen], [""] * len(seen), whole.counts[seen])
+    shown_hidden = _protect(plain.counts, _small(plain.counts, min_cell) | _small_rest(plain, min_cell),
+                            _breakdown_lines(plain))
+    hidden = _small(whole.counts, min_cell)
+    hidden[seen] = shown_hidden
+    lines: dict[tuple, list[int]] = {}
+    for i, (t, (dim, cell, w)) in enumerate(zip(whole.times, table)):
+        if fixed[i]:
+            continue
+        margin = at.get((t, cell, None))
+        if margin is not None:  # the rest of the cell, less this part
+            hidden[i] |= _small(whole.counts[margin][None, :] - whole.counts[i][None, :], min_cell)[0]
+        lines.setdefault(("cell", t, cell), []).append(i)
+        if cell != PAIR:
+            lines.setdefault(("value", t, dim, w), []).append(i)
+    sums = [_line(found, at.get((key[1], key[2], None)) if key[0] == "cell" else at.get((key[1], PAIR, key[3])))
+            for key, found in lines.items()]
+    hidden = _protect(whole.counts, hidden, sums, ~fixed)
     # Each row of `out` is the sum of its cell's split over the values chosen.
-    picked = table[table["w"].isin(chosen) & hidden][[time, "cell"]].drop_duplicates()
-    keys = out[[time]].assign(cell=(out["dim"] + PAIR + out["group"]).where(out["dim"] != column, PAIR))
-    found = keys.reset_index().merge(picked, on=[time, "cell"])
-    return pd.Series(out.index.isin(found["index"]), index=out.index)
+    picked = {(whole.times[i], table[i][1]) for i in range(n) if hidden[i] and table[i][2] in chosen}
+    keys = [(t, PAIR if d in ("", column) else d + PAIR + g) for t, d, g in zip(out.times, out.dims, out.groups)]
+    return np.array([key in picked for key in keys], dtype=bool)
 
 
-def _cut_table(whole: pd.DataFrame, column: str, time: str) -> pd.DataFrame:
-    """`whole` as the table a filter on `column` cuts: each row's `cell` (PAIR for the total,
-    'dim|group' for a breakdown's cell), `w` (the value of `column` for a part of that cell,
-    None for the cell itself) and `dim`."""
-    is_pair = whole["dim"].str.contains(PAIR, regex=False)
-    by_column = whole["dim"] == column
-    cell = (whole["dim"] + PAIR + whole["group"]).where(~is_pair & ~by_column & (whole["dim"] != ""), PAIR)
-    w = pd.Series(None, index=whole.index, dtype="object")
-    w[by_column] = whole.loc[by_column, "group"]
-    pairs = whole.loc[is_pair, "group"].str.rsplit(PAIR, n=1)
-    cell[is_pair] = whole.loc[is_pair, "dim"].str.rsplit(PAIR, n=1).str[0] + PAIR + pairs.str[0]
-    w[is_pair] = pairs.str[1]
-    dim = whole["dim"].where(~is_pair, whole["dim"].str.rsplit(PAIR, n=1).str[0])
-    return whole.assign(cell=cell, w=w, dim=dim)
+def _cut(dim: str, group: str, column: str) -> tuple[str, str, str | None]:
+    """A row of the table a filter on `column` cuts, as (its breakdown's dim, the cell it is
+    part of or is: PAIR for the total, 'dim|group' for a breakdown's cell, and the value of
+    `column` it holds, None for a cell itself)."""
+    if PAIR in dim:
+        base, (cell, value) = dim.rsplit(PAIR, 1)[0], group.rsplit(PAIR, 1)
+        return base, base + PAIR + cell, value
+    if dim == column:
+        return dim, PAIR, group
+    return dim, (dim + PAIR + group) if dim else PAIR, None
 
 
 def result_counts(unit: str, counted_kinds: dict[str, str]) -> tuple[bool, tuple[str, ...]]:
