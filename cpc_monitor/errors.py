@@ -55,6 +55,10 @@ class IndicatorFileError(CpcError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class IdentifierBreakdown(CpcError):
+    """A breakdown was asked for by a column that names single records (evaluate --by victim_id)."""
+
+
 class UnknownIndicator(CpcError):
     """An indicator id asked for (evaluate --id) is not in the indicator file."""
 

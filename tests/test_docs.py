@@ -34,3 +34,16 @@ def test_requirements_are_pinned_exactly():
             line = line.strip()
             if line and not line.startswith(("#", "-r")):
                 assert "==" in line, f"{name}: '{line}' is not pinned to an exact version"
+
+
+def test_the_security_page_is_linked_and_names_only_tests_that_exist():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`docs/security.md`" in readme
+    page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"(tests/\w+\.py)::(\w+)", page))
+    assert len(named) > 40
+    for path, test in sorted(named):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert re.search(rf"^(async )?def {test}\(", text, re.MULTILINE), f"docs/security.md names {path}::{test}"

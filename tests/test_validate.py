@@ -101,6 +101,21 @@ BAD_INPUTS = [
      "`date: parish` is not a date column (varchar)"),
     ("not a segment", "where: [minor, confirmed]", "where: [minors]", 11,
      "'minors' is neither a segment (defined under `segments:`) nor a column of 'victims'"),
+] + [
+    # Functions that build huge values from a small argument (issue 11: repeat ran 27 s to
+    # out-of-memory, a range-built value 17 s to 4.2e15) are refused before anything runs.
+    (name, "where: [minor, confirmed]", f"where: [\"{sql}\"]", 11,
+     f"calls {called}, which can build text, lists or ranges of any size and take the server down")
+    for name, sql, called in [
+        ("repeat", "length(repeat(sex, 1000000000)) > 0", "repeat()"),
+        ("range", "len(range(age * 1000000000)) > 0", "range()"),
+        ("generate_series", "len(generate_series(1, 4200000000000000)) > 0", "generate_series()"),
+        ("padding", "lpad(sex, 1000000000, 'x') <> ''", "lpad()"),
+        ("list builder", "[age, age] IS NOT NULL", "a list ([...])"),
+        ("list function", "list_contains(list_resize([age], 1000000000), 3)", "list_contains()"),
+        ("unnest", "unnest(string_split(sex, ',')) = 'f'", "unnest()"),
+        ("format width", "format('{:>1000000000}', age) <> ''", "format()"),
+    ]
 ]
 
 

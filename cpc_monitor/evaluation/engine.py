@@ -5,6 +5,7 @@ One indicator's problem never stops the others: it comes back with status "error
 and its messages, and the rest are evaluated."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,8 +15,8 @@ import pandas as pd
 
 from cpc_monitor.store import db
 
-from cpc_monitor.evaluation import progress, verdicts
-from cpc_monitor.errors import DatabaseUnusable
+from cpc_monitor.evaluation import privacy, progress, verdicts
+from cpc_monitor.errors import DatabaseUnusable, IdentifierBreakdown
 from cpc_monitor.definitions.indicators import Indicator, IndicatorSet, Issue, Measure, Settings, Target
 from cpc_monitor.store.schema import SCHEMA_VERSION
 from cpc_monitor.evaluation.ratios import combine, scale
@@ -78,6 +79,10 @@ class IndicatorResult:
     notes: list[str] = field(default_factory=list)
     filters_applied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> filter names
     counted_kinds: dict[str, str] = field(default_factory=dict)  # role -> agg, for suppression
+    # For suppression under a column filter (privacy._across_filter): the values chosen for each
+    # filtered column, and the values with that one filter lifted, broken down by it as well.
+    filter_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lifted: dict[str, pd.DataFrame] = field(default_factory=dict)
     verdict: verdicts.Verdict | None = None  # what the screens say: the status and its evidence
     plan: Plan | None = None  # the baseline and targets judged against (national, or a subset's own)
     period: str = "calendar"  # how its dates became years: its own `period:`, or the sidebar's choice
@@ -162,6 +167,8 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
     `by` breaks every indicator down by that one column; without it each indicator is
     broken down by its own `disaggregations`, unless `breakdowns` is False (totals only:
     what a scorecard needs, several times faster)."""
+    if by and privacy.identifier_problem(by):
+        raise IdentifierBreakdown(f"cannot break down by {privacy.identifier_problem(by)}")
     with db.reading(db_path) as con:
         tables = db.table_columns(con)
         if "schema_info" not in tables:
@@ -181,7 +188,7 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
         for ind in iset.indicators:
             if ids is None or ind.id in ids:
                 dims = (by,) if by else tuple(ind.disaggregations) if breakdowns else ()
-                results.append(_evaluate_one(con, iset, ind, tables, dims, filters, batch))
+                results.append(_evaluate_limited(con, iset, ind, tables, dims, filters, batch))
     order = {key: i for i, key in enumerate(iset.index)}
     results.sort(key=lambda r: order.get(r.id, len(order)))
     issues = list(iset.issues) + [e for r in results if r.indicator is not None for e in r.errors]
@@ -213,7 +220,8 @@ def check_meaning(con: db.Connection, iset: IndicatorSet) -> list[Issue]:
         _, issues, _ = compile_indicator(con, iset, ind, tables, tuple(ind.disaggregations), Filters())
         out += issues
         if not issues and ind.baseline is not None:
-            out += _baseline_check(_evaluate_one(con, iset, ind, tables, (), Filters(), batch), iset)
+            result = _evaluate_limited(con, iset, ind, tables, (), Filters(), batch)
+            out += result.errors if result.status == ERROR else _baseline_check(result, iset)
     return out + check_figures(con, iset, tables)
 
 
@@ -235,18 +243,24 @@ def _baseline_check(result: IndicatorResult, iset: IndicatorSet) -> list[Issue]:
 
 def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
                       tables: dict[str, tuple[str, ...]], dims: tuple[str, ...], filters: Filters,
-                      batch: dict | None = None) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
+                      batch: dict | None = None, pairs_with: str | None = None
+                      ) -> tuple[dict[str, Compiled], list[Issue], list[str]]:
     """Compile each part of `ind`; return the compiled parts, the issues and notes.
-    `batch` is shared by the indicators of one evaluation (see measures.compile_measure)."""
+    `batch` is shared by the indicators of one evaluation; `pairs_with`: see
+    measures.compile_measure."""
     compiled: dict[str, Compiled] = {}
     issues: list[Issue] = []
     for role, measure in ind.parts.items():
         path = (role,) if ind.is_ratio else ("measure",)
         try:
             compiled[role] = compile_measure(con, measure, iset.segments, tables, dims, filters, batch,
-                                             iset.dimensions, period=ind.period)
+                                             iset.dimensions, period=ind.period, pairs_with=pairs_with)
         except MeasureProblem as problem:
             issues.append(Issue("error", iset.file, iset.line(ind.id, *path, *problem.path), ind.id, str(problem)))
+    for d in ind.disaggregations:
+        if privacy.identifier_problem(d):
+            issues.append(Issue("error", iset.file, iset.line(ind.id, "disaggregations"), ind.id,
+                                f"cannot break down by {privacy.identifier_problem(d)}"))
     notes = []
     first = compiled.get("measure") or compiled.get("numerator")
     if first is not None:
@@ -272,6 +286,19 @@ def compile_indicator(con: db.Connection, iset: IndicatorSet, ind: Indicator,
     return compiled, issues, notes
 
 
+def _evaluate_limited(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
+                      batch: dict) -> IndicatorResult:
+    """One indicator under the query time limit: over it, the indicator is an error naming
+    the limit (whatever its queries said when interrupted), and the next one starts afresh."""
+    with db.time_limit(con) as watch:
+        result = _evaluate_one(con, iset, ind, tables, dims, filters, batch)
+    if not watch.stopped:
+        return result
+    return IndicatorResult(ind.id, ind.name, ind.pillar, ind.unit, ind.direction, ERROR, indicator=ind,
+                           settings=result.settings,
+                           errors=[Issue("error", iset.file, iset.line(ind.id), ind.id, watch.message)])
+
+
 def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
                   batch: dict) -> IndicatorResult:
     settings = iset.settings(ind)
@@ -285,19 +312,15 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         return result
     result.filters_applied = {role: c.filters_applied for role, c in compiled.items()}
     result.counted_kinds = {role: c.measure.agg for role, c in compiled.items()}
+    chosen = filters.column_values()
+    result.filter_values = {c: chosen[c] for names in result.filters_applied.values() for c in names}
     try:
-        parts = {role: run(con, c, batch) for role, c in compiled.items()}
+        result.values = _values(con, iset, ind, compiled, tables, dims, filters, batch)
+        result.lifted = _lifted(con, iset, ind, tables, dims, filters, tuple(result.filter_values), batch)
     except db.SqlError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
-                               f"this indicator could not be computed: {message}")]
+                               f"this indicator could not be computed: {db.failure_text(exc)}")]
         return result
-    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
-    if filters.year_from is not None:
-        values = values[values["year"] >= filters.year_from]
-    if filters.year_to is not None:
-        values = values[values["year"] <= filters.year_to]
-    result.values = values.reset_index(drop=True)
     applied = {name for names in result.filters_applied.values() for name in names}
     plan = plan_for(ind, filters, applied)
     # A subset without targets of its own is shown with its trend, never held against national
@@ -345,6 +368,41 @@ def _interval(result: IndicatorResult, ind: Indicator, settings: Settings) -> ve
                 for end in ends]
     return verdicts.Interval(ends[0], ends[1], str(getattr(statuses[0], "value", statuses[0])),
                              str(getattr(statuses[1], "value", statuses[1])))
+
+
+def _values(con, iset: IndicatorSet, ind: Indicator, compiled: dict[str, Compiled], tables,
+            dims: tuple[str, ...], filters: Filters, batch: dict, pairs_with: str | None = None) -> pd.DataFrame:
+    """The compiled parts run and combined, in the years chosen. A median, average, minimum
+    or maximum carries `count`, the records behind each value, so that privacy can hide one
+    taken over too few of them (a median over one child is that child's value)."""
+    parts = {role: run(con, c, batch) for role, c in compiled.items()}
+    values = combine(parts, ind.factor) if ind.is_ratio else scale(parts["measure"].frame, ind.factor)
+    measure = ind.parts.get("measure")
+    if measure is not None and measure.agg not in privacy.COUNTING_AGGS + ("sum",):
+        counted = measure.model_copy(update={"agg": "count", "cumulative": False})
+        behind = run(con, compile_measure(con, counted, iset.segments, tables, dims, filters, batch,
+                                          iset.dimensions, period=ind.period, pairs_with=pairs_with), batch).frame
+        values = values.merge(behind.rename(columns={"value": "count"}), how="left", on=["year", "dim", "group"])
+    if filters.year_from is not None:
+        values = values[values["year"] >= filters.year_from]
+    if filters.year_to is not None:
+        values = values[values["year"] <= filters.year_to]
+    return values.reset_index(drop=True)
+
+
+def _lifted(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[str, ...], filters: Filters,
+            columns: tuple[str, ...], batch: dict) -> dict[str, pd.DataFrame]:
+    """For each filtered column: the indicator's values with that one filter lifted, broken
+    down by the column as well. Safe mode compares the filtered values with them, so that no
+    total less a filtered value gives back a hidden count (privacy._across_filter)."""
+    out = {}
+    for column in columns:
+        wider = dims + ((column,) if column not in dims else ())
+        lifted = dataclasses.replace(filters, **{column: ()})
+        compiled, issues, _ = compile_indicator(con, iset, ind, tables, wider, lifted, batch, pairs_with=column)
+        if not issues:
+            out[column] = _values(con, iset, ind, compiled, tables, wider, lifted, batch, pairs_with=column)
+    return out
 
 
 def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResult, tables, filters: Filters,

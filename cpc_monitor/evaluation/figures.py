@@ -104,12 +104,11 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     frames = []
     for series in figure.series:
         info, parts, factor = _resolve(iset, series.ref, series.label, series.unit)
-        try:
-            indicator = iset.indicator(series.ref)  # an indicator's series counts in its own period
-            frame = _series_frame(con, iset, figure, parts, factor, tables, filters, batch,
-                                  indicator.period if indicator is not None else "calendar")
-        except (MeasureProblem, db.SqlError) as problem:
-            out.problems.append(f"{info.label}: {str(problem).strip().splitlines()[0]}")
+        indicator = iset.indicator(series.ref)  # an indicator's series counts in its own period
+        frame, failure = _limited_series(con, iset, figure, parts, factor, tables, filters, batch,
+                                         indicator.period if indicator is not None else "calendar")
+        if failure:
+            out.problems.append(f"{info.label}: {failure}")
             continue
         out.series.append(_boxed(info) if figure.kind == "box" else info)
         frames.append(frame.assign(series=series.ref))
@@ -119,6 +118,19 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     if figure.kind == "pace" and out.series and out.reference:
         out.pace = _pace(out, figure.pace_periods)
     return out
+
+
+def _limited_series(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float, tables,
+                    filters: Filters, batch: dict, period: str) -> tuple[pd.DataFrame | None, str]:
+    """One series under the query time limit (as an indicator is): its frame, or why not."""
+    with db.time_limit(con) as watch:
+        try:
+            return _series_frame(con, iset, figure, parts, factor, tables, filters, batch, period), ""
+        except MeasureProblem as problem:
+            failure = str(problem).strip().splitlines()[0]
+        except db.SqlError as exc:
+            failure = db.failure_text(exc)
+    return None, watch.message if watch.stopped else failure
 
 
 def check_figures(con: db.Connection, iset: IndicatorSet, tables: dict[str, tuple[str, ...]]) -> list[Issue]:

@@ -29,6 +29,13 @@ DUPLICATE_EXCLUSION = ("victim_id NOT IN (SELECT other_victim_id FROM duplicate_
 # Functions that a filter or expression never needs and that reach outside the table.
 _FORBIDDEN_FUNCTIONS = ("read_", "glob", "getenv", "query", "sql_", "current_setting", "duckdb_",
                         "pragma_", "json_serialize", "json_deserialize", "parquet_", "iceberg", "delta_")
+# Functions that build values of any size from a small argument (a count, a width, a range):
+# `repeat('x', 1e9)` ran 27 s to out-of-memory, a range-built value 17 s to 4.2e15 (issue 11).
+# DuckDB's memory limit does not count values built row by row, and its interrupt waits for
+# a whole chunk of rows, so these are refused outright rather than left to the limits.
+_BUILDER_FUNCTIONS = ("repeat", "range", "generate_series", "generate_subscripts", "unnest", "lpad", "rpad",
+                      "format", "printf", "bitstring", "bar", "list", "array", "string_agg", "group_concat")
+_BUILDER_PREFIXES = ("list_", "array_")  # list and array builders: list_value ([..]), list_resize ...
 # Statement keywords that never belong in an expression: refused with a plain message.
 _COMMANDS = re.compile(r"\b(attach|detach|install|load|copy|export|import|insert|update|delete|drop|create|"
                        r"alter|pragma|set|reset|call|checkpoint|vacuum|truncate|use)\b", re.IGNORECASE)
@@ -52,6 +59,9 @@ AS_OF = "as_of"
 # Aggregates that give 0, not "no value", over no rows.
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 
+# Between the two columns of a paired breakdown's name and group ('sex|parish',
+# 'female|Kingston'): a character no code or label holds.
+PAIR = "|"
 # Dashboard filters (FILTER_COLUMNS): each applies to the column of its name in a measure's source.
 
 
@@ -99,6 +109,8 @@ def _remembered(key: tuple, check):
         try:
             _CHECKS[key] = check()
         except MeasureProblem as problem:
+            if isinstance(problem.__cause__, db.QueryStopped):
+                raise  # stopped by a limit in this run: says nothing about the SQL, so not kept
             _CHECKS[key] = problem
     found = _CHECKS[key]
     if isinstance(found, MeasureProblem):
@@ -258,9 +270,19 @@ def _walk(node: object, text: str, used: set[str]) -> None:
         fname = str(node.get("function_name", "")).lower()
         if fname.startswith(_FORBIDDEN_FUNCTIONS) or node.get("schema") or node.get("catalog"):
             raise MeasureProblem(f"the SQL \"{text}\" calls {fname}(), which indicators may not use.")
+        if fname in _BUILDER_FUNCTIONS or fname.startswith(_BUILDER_PREFIXES):
+            raise MeasureProblem(f"the SQL \"{text}\" calls {_shown_name(fname)}, which can build text, lists or "
+                                 "ranges of any size and take the server down; indicators may not use it. Compute "
+                                 "the value from the table's columns with ordinary functions (date_diff, CASE, "
+                                 "arithmetic, comparisons).")
     for key, value in node.items():
         if key not in ("class", "type", "alias"):
             _walk(value, text, used)
+
+
+def _shown_name(fname: str) -> str:
+    """How a function reads in a message: `[a, b]` is DuckDB's list_value, written as brackets."""
+    return "a list ([...])" if fname == "list_value" else f"{fname}()"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -292,13 +314,16 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
                     tables: dict[str, tuple[str, ...]], dims: tuple[str, ...] = (),
                     filters: Filters = Filters(), batch: dict | None = None,
                     dimensions: dict[str, Dimension] | None = None, grain: str = "year",
-                    period: str = "calendar") -> Compiled:
+                    period: str = "calendar", pairs_with: str | None = None) -> Compiled:
     """Check `measure` against the database and compile it; raise MeasureProblem if it cannot run.
 
     `batch`: a dict shared by the measures of one evaluation (one connection), so that what
     they have in common (a table's column types) is read once. `dimensions`: the file's
     declared dimensions; `grain`: year, quarter or month; `period`: how a date becomes a
-    year (calendar or tip), unless `filters.period` chooses one for every measure."""
+    year (calendar or tip), unless `filters.period` chooses one for every measure.
+    `pairs_with`: one of `dims` that also breaks each other breakdown down (dim 'sex|parish',
+    group 'female' PAIR 'Kingston'), which safe mode needs under a filter on that column
+    (privacy._across_filter)."""
     period = filters.period or period
     if period not in PERIODS:
         raise MeasureProblem(f"the period '{period}' is not known; use one of: {', '.join(PERIODS)}.", ("period",))
@@ -375,8 +400,10 @@ def compile_measure(con: db.Connection, measure: Measure, segments: dict[str, st
     have = tuple(d for d in dims if d in allowed)
     missing = tuple(d for d in dims if d not in allowed)
     sub_year = grain != "year"
-    sql = _filled_query(measure, src, year_sql, conditions, have, sub_year)
-    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year)
+    pair = pairs_with if pairs_with in have else None
+    sql = _filled_query(measure, src, year_sql, conditions, have, sub_year, pair)
+    unfiltered = _filled_query(measure, src, year_sql, conditions[:len(conditions) - len(applied)], have, sub_year,
+                               pair)
     range_of = measure.date if sub_year else year_sql
     range_sql = (f"WITH src AS ({src}) SELECT min({range_of}), max({range_of}) FROM src")
     if measure.until is not None:  # a stock's years are those of its table's dates
@@ -414,7 +441,7 @@ def _describe_query(con, sql: str, probe: list) -> None:
 
 
 def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[str], dims: tuple[str, ...],
-                  sub_year: bool = False) -> str:
+                  sub_year: bool = False, pair: str | None = None) -> str:
     """One query for the totals and every breakdown, with every year of the range filled in.
 
     GROUPING SETS computes all breakdowns in one scan; the grid (years x groups seen) gives
@@ -423,12 +450,19 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
     (`sub_year`) the one last parameter is the list of period labels, and `year` holds them."""
     expr = "*" if measure.expr is None else f"({measure.expr})"
     agg = _AGG_SQL[measure.agg].format(expr)
-    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims])
+    paired = [d for d in dims if d != pair] if pair else []
+    sets = ", ".join(["(cpc_year)"] + [f"(cpc_year, {d})" for d in dims] + [f"(cpc_year, {d}, {pair})" for d in paired])
     flags = "".join(f", grouping({d}) AS g_{d}" for d in dims)
-    dim_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN '{d}' " for d in dims) + "ELSE '' END" if dims else "''"
-    order_case = "CASE " + "".join(f"WHEN g_{d} = 0 THEN {i + 1} " for i, d in enumerate(dims)) + "ELSE 0 END" \
-        if dims else "0"
-    group_case = ("CASE " + "".join(f"WHEN g_{d} = 0 THEN coalesce(CAST({d} AS TEXT), 'unknown') " for d in dims)
+    # A pair's cells come first in each CASE: their rows have both grouping flags at 0.
+    pair_when = [(f"g_{d} = 0 AND g_{pair} = 0", f"{d}{PAIR}{pair}",
+                  f"{_group_text(d)} || '{PAIR}' || {_group_text(pair)}") for d in paired]
+    single_when = [(f"g_{d} = 0", d, _group_text(d)) for d in dims]
+    dim_case = "CASE " + "".join(f"WHEN {w} THEN '{name}' " for w, name, _ in pair_when + single_when) + \
+        "ELSE '' END" if dims else "''"
+    order = [(w, len(dims) + i + 1) for i, (w, _, _) in enumerate(pair_when)] + \
+        [(w, i + 1) for i, (w, _, _) in enumerate(single_when)]  # pairs after the single breakdowns
+    order_case = "CASE " + "".join(f"WHEN {w} THEN {n} " for w, n in order) + "ELSE 0 END" if dims else "0"
+    group_case = ("CASE " + "".join(f"WHEN {w} THEN {text} " for w, _, text in pair_when + single_when)
                   + "ELSE '' END") if dims else "''"
     additive = measure.agg in ZERO_WHEN_EMPTY
     merge = "sum" if additive else "max"  # a NULL group and a literal 'unknown' share one cell
@@ -450,6 +484,11 @@ def _filled_query(measure: Measure, src: str, year_sql: str, conditions: list[st
         f"SELECT g.year, g.dim, g.grp AS \"group\", CAST({value} AS DOUBLE) AS value "
         "FROM grid g LEFT JOIN long l ON l.year = g.year AND l.dim = g.dim AND l.grp = g.grp "
         "ORDER BY g.dim_order, g.year, g.grp")
+
+
+def _group_text(dim: str) -> str:
+    """A breakdown's group as text: its value, or 'unknown' where the row has none."""
+    return f"coalesce(CAST({dim} AS TEXT), 'unknown')"
 
 
 def _checked(con, sql: str, table: str, allowed: tuple[str, ...], path: tuple, bare: str | None = None) -> None:

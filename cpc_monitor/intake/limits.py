@@ -6,12 +6,11 @@ changed by an environment variable named after it, CPC_LIMIT_<NAME> (for example
 CPC_LIMIT_CSV_ROWS=5000000), read when an import starts; every refusal names it."""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from cpc_monitor.errors import LimitSettingError
+from cpc_monitor.envlimits import env_name, from_environment
 
-ENV_PREFIX = "CPC_LIMIT_"
+__all__ = ["Limits", "current", "env_name"]  # sizes.py names each limit's setting through env_name
 
 
 @dataclass(frozen=True)
@@ -40,28 +39,6 @@ class Limits:
     xlsx_merged_cells: int = 100_000
 
 
-def env_name(field_name: str) -> str:
-    """The environment variable that sets the limit `field_name`."""
-    return ENV_PREFIX + field_name.upper()
-
-
 def current() -> Limits:
     """The limits in force: the defaults, with any CPC_LIMIT_<NAME> from the environment."""
-    defaults = Limits()
-    chosen: dict[str, int] = {}
-    for f in fields(Limits):
-        raw = os.environ.get(env_name(f.name), "").strip()
-        if raw:
-            chosen[f.name] = _positive_number(env_name(f.name), raw, getattr(defaults, f.name))
-    return Limits(**chosen)
-
-
-def _positive_number(name: str, raw: str, default: int) -> int:
-    try:
-        value = int(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise LimitSettingError(f"the environment variable {name} is '{raw}', not a whole number above 0; set it "
-                                f"to one, such as {default}, or unset it to use the default ({default:,}).")
-    return value
+    return from_environment(Limits)

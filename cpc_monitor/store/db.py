@@ -14,12 +14,15 @@ import glob
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from cpc_monitor.errors import DatabaseBusy, DatabaseMissing, DatabaseUnusable, DiskFull
+from cpc_monitor.store import query_limits
 
 # Raised by DuckDB for bad SQL, missing columns, permission refusals ...: callers catch it
 # to turn it into a message about the indicator or the import row that caused it.
@@ -38,8 +41,15 @@ _NO_SPACE_TEXTS = ("No space left on device", "Disk quota exceeded", "File too l
 # write-ahead log or spill folder (`<copy>.wal`, `<copy>.tmp/`).
 _COPY_SUFFIX = re.compile(r"\.new-([0-9]+)(\.wal|\.tmp)?")
 
-# Settings of every reader: no files, no network, no extensions, and no way to undo that.
+# Settings of every reader: no files, no network, no extensions, and no way to undo that
+# (lock_configuration comes last, so the memory limit set with it cannot be lifted either).
 _READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+# A query stopped by a limit: the watchdog's interrupt, or DuckDB's memory limit. What it
+# says is about this run, not about the SQL, so checks never remember it as the SQL's fault.
+QueryStopped = (duckdb.InterruptException, duckdb.OutOfMemoryException)
+# After the time limit the watchdog interrupts again at this interval (seconds) until the
+# indicator gives up: an interrupt that lands between two queries is otherwise lost.
+_INTERRUPT_AGAIN = 0.05
 
 
 def reader(path: str | os.PathLike) -> Connection:
@@ -49,8 +59,9 @@ def reader(path: str | os.PathLike) -> Connection:
         raise DatabaseMissing(
             f"The database {path} does not exist. Build the sample with "
             f"`python -m cpc_monitor sample --db {path}` or an empty one with `init`.")
+    config = {"memory_limit": f"{query_limits.current().query_memory_mb}MB", **_READER_CONFIG}
     try:
-        return duckdb.connect(str(path), read_only=True, config=dict(_READER_CONFIG))
+        return duckdb.connect(str(path), read_only=True, config=config)
     except duckdb.IOException as exc:
         raise DatabaseUnusable(f"The database {path} cannot be opened: {_first_line(exc)}") from exc
     except duckdb.Error as exc:
@@ -69,6 +80,60 @@ def reading(path: str | os.PathLike) -> Iterator[Connection]:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass
+class Watch:
+    """What a time limit saw: `stopped` once it interrupted the queries, and why."""
+
+    seconds: int
+    stopped: bool = False
+
+    @property
+    def message(self) -> str:
+        return query_limits.time_message(self.seconds)
+
+
+@contextlib.contextmanager
+def time_limit(con: Connection, seconds: int | None = None) -> Iterator[Watch]:
+    """`with time_limit(con) as watch:` interrupt every query on `con` once `seconds` (the
+    CPC_LIMIT_QUERY_SECONDS setting by default) have passed, until the block ends; the
+    interrupted query raises a DuckDB error inside it, and `watch.stopped` says why.
+
+    DuckDB checks for an interrupt between chunks of rows, so a query stops within one
+    chunk's work of the limit. A lock keeps the watchdog from interrupting once the block
+    has ended: the connection's next query (another indicator's) is never hit."""
+    watch = Watch(query_limits.current().query_seconds if seconds is None else seconds)
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def watchdog() -> None:
+        if done.wait(watch.seconds):
+            return
+        while True:
+            with lock:
+                if done.is_set():
+                    return
+                watch.stopped = True
+                con.interrupt()
+            if done.wait(_INTERRUPT_AGAIN):
+                return
+
+    thread = threading.Thread(target=watchdog, name="cpc-query-watchdog", daemon=True)
+    thread.start()
+    try:
+        yield watch
+    finally:
+        with lock:
+            done.set()
+        thread.join()
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line on why a query failed; the memory limit's own message when it was that."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return query_limits.memory_message(query_limits.current().query_memory_mb)
+    return _first_line(exc)
 
 
 def version_stamp(path: str | os.PathLike) -> int:
