@@ -11,7 +11,6 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from cpc_monitor.app.figure_page import listing_frame
 from cpc_monitor.evaluation import privacy
 from cpc_monitor.evaluation.figures import evaluate_page
 from cpc_monitor.evaluation.measures import Filters
@@ -184,6 +183,8 @@ def test_running_totals_are_labelled_as_running_totals(sample_db, iset):
 
 
 def test_the_spaces_list_dates_as_days(sample_db, iset):
+    from cpc_monitor.app.figure_page import listing_frame
+
     values = figure(sample_db, iset, "protection", "spaces")
     table = listing_frame(values.rows, iset.labels)
     assert list(table.columns) == ["Space ID", "Name", "Parish", "Operator", "Opened date"]
