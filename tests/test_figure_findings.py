@@ -233,3 +233,10 @@ def test_a_run_of_hidden_years_does_not_span_empty_years():
     points = [("2015", None, True), ("2016", None, True), ("2017", None, False), ("2018", None, True),
               ("2019", 50.0, False)]
     assert fc.trend(points, "percent", MIN_CELL) == "50% in 2019; hidden in 2015, 2016 and 2018"
+
+
+def test_periods_are_said_as_runs():
+    years = [str(y) for y in range(2015, 2026)]
+    assert fc._periods(["2015", "2021", "2022", "2023"], years) == "2015 and 2021–2023"
+    assert fc._periods(["2017", "2019", "2021"], years) == "2017, 2019 and 2021"
+    assert fc._periods(["2015", "2017", "2019", "2021"], years) == "several years"

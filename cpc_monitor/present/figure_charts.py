@@ -109,15 +109,18 @@ def trend(points: list[tuple], unit: str, min_cell: int, running: bool = False) 
 
 
 def _periods(chosen: list, order: list) -> str:
-    """Periods as a phrase: '2021', '2021–2024' (a run), '2019, 2021 and 2023', 'several years'."""
-    if len(chosen) == 1:
-        return str(chosen[0])
-    at = [order.index(x) for x in chosen]
-    if at == list(range(at[0], at[0] + len(at))):
-        return f"{chosen[0]}–{chosen[-1]}"
-    if len(chosen) <= 3:
-        return ", ".join(str(x) for x in chosen[:-1]) + f" and {chosen[-1]}"
-    return "several years" if all(str(x).isdigit() for x in chosen) else "several periods"
+    """Periods as a phrase: '2021', '2021–2024' (a run of three or more), '2015 and
+    2021–2023', '2019, 2020 and 2023'; more than three items: 'several years'."""
+    runs: list[list] = []
+    for x in chosen:
+        if runs and order.index(x) == order.index(runs[-1][-1]) + 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    words = [w for run in runs for w in ([f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(x) for x in run])]
+    if len(words) > 3:
+        return "several years" if all(str(x).isdigit() for x in chosen) else "several periods"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" and {words[-1]}"
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
