@@ -52,7 +52,8 @@ if dims:
     st.markdown("##### Breakdowns")
     for start in range(0, len(dims), 2):
         for column, dim in zip(st.columns(2, gap="medium"), dims[start:start + 2]):
-            figure = charts.breakdown_chart(values, dim, result.unit, result.settings.min_cell)
+            figure = charts.breakdown_chart(values, dim, result.unit, result.settings.min_cell,
+                                            cache.indicator_set().labels.get(dim))
             column.plotly_chart(figure, config=CHART_CONFIG, key=f"breakdown_{dim}")
 
 st.markdown("##### The data")

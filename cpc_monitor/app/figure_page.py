@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pandas as pd
 import streamlit as st
 
 from cpc_monitor.app import cache, header, sidebar
 from cpc_monitor.evaluation.figures import FigureValues
 from cpc_monitor.present import csvfile
 from cpc_monitor.present import figure_charts as fc
+from cpc_monitor.present.formatting import day_words
 
 CONFIG = {"displayModeBar": False}
 
@@ -116,15 +118,24 @@ def dim_words(dim: str) -> str:
 
 
 def _listing(values: FigureValues, labels) -> None:
-    """kind table: the rows listed, codes in words."""
+    """kind table: the rows listed, codes in words and dates as dates ('15 Nov 2022'), in a
+    static table whose long texts wrap instead of being cut off."""
     st.markdown(f"**{values.figure.title}**")
     rows = values.rows
     if rows is None or rows.empty:
         st.info("Nothing to list for these filters.")
         return
+    st.table(listing_frame(rows, labels), hide_index=True)
+
+
+def listing_frame(rows: pd.DataFrame, labels) -> pd.DataFrame:
+    """A listing as people read it: codes in words (ids stay ids), dates as days, empty cells
+    as '–', and headings in words."""
     shown = rows.copy()
     for column in shown.columns:
-        if column in labels and not column.endswith("_id"):
+        if pd.api.types.is_datetime64_any_dtype(shown[column]) or column.endswith("_date"):
+            shown[column] = shown[column].map(day_words)
+        elif column in labels and not column.endswith("_id"):
             shown[column] = shown[column].map(lambda code, c=column: fc.label_of(labels, c, code))
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={c: c.replace("_", " ").capitalize() for c in shown.columns})
+    shown = shown.astype(object).where(shown.notna(), "–")
+    return shown.rename(columns={c: c.replace("_", " ").capitalize().replace(" id", " ID") for c in shown.columns})

@@ -22,6 +22,7 @@ from cpc_monitor.evaluation.ratios import combine, scale
 from cpc_monitor.evaluation.measures import (DATA_SPAN, Filters, MeasureProblem, compile_measure, run, source_columns, source_sql,
                                              unknown_name)
 from cpc_monitor.store import db
+from cpc_monitor.store.schema import TABLES
 
 # The spread a box shows, beside the series' own aggregate (a median).
 BOX_AGGS = ("min", "p25", "median", "p75", "max")
@@ -37,6 +38,7 @@ class SeriesInfo:
     value_is_count: bool
     counted: tuple[str, ...] = ()  # other columns that count records (a ratio's parts, a box's n)
     hidden_with: tuple[str, ...] = ()  # columns hidden whenever a row is
+    cumulative: bool = False  # a running total, not a value per period
 
 
 @dataclass
@@ -70,6 +72,13 @@ class FigureValues:
     pace: Pace | None = None
     problems: list[str] = field(default_factory=list)
     suppressed: bool = False  # privacy.suppress_figure has been applied
+    # dim -> code -> name, read from the reference table the dim is the key of (a space's
+    # name from child_friendly_spaces): reference data, not labels written by hand.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def labels(self, labels: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """The indicator file's labels with this figure's reference names over them."""
+        return {**labels, **{dim: {**labels.get(dim, {}), **names} for dim, names in self.names.items()}}
 
     def of(self, ref: str) -> pd.DataFrame:
         """The rows of one series."""
@@ -101,6 +110,8 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     if figure.kind == "table":
         out.rows = _listing(con, figure, tables, filters, out.problems)
         return out
+    if figure.table and figure.columns:  # a map's places (its markers), listed as a table is
+        out.rows = _listing(con, figure, tables, filters, out.problems)
     frames = []
     for series in figure.series:
         info, parts, factor = _resolve(iset, series.ref, series.label, series.unit)
@@ -115,6 +126,7 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
     if frames:
         out.frame = _ordered(pd.concat(frames, ignore_index=True))
     out.groups = {dim: _groups(iset, dim, out.frame) for dim in figure.breakdowns}
+    out.names = reference_names(con, figure.breakdowns, tables, batch)
     if figure.kind == "pace" and out.series and out.reference:
         out.pace = _pace(out, figure.pace_periods)
     return out
@@ -160,7 +172,8 @@ def _resolve(iset: IndicatorSet, ref: str, label: str | None, unit: str | None
         unit = unit or ("count" if measure.agg in privacy.COUNTING_AGGS else "value")
         label = label or ref.replace("_", " ").capitalize()
     is_count, counted = privacy.result_counts(unit, {role: m.agg for role, m in parts.items()})
-    return SeriesInfo(ref, label, unit, is_count, counted), parts, factor
+    cumulative = bool(parts.get("measure", parts.get("numerator")).cumulative)
+    return SeriesInfo(ref, label, unit, is_count, counted, cumulative=cumulative), parts, factor
 
 
 def _boxed(info: SeriesInfo) -> SeriesInfo:
@@ -263,6 +276,28 @@ def _groups(iset: IndicatorSet, dim: str, frame: pd.DataFrame) -> list[str]:
     seen = frame.loc[frame["dim"] == dim, "group"].drop_duplicates().tolist() if not frame.empty else []
     present = [g for g in known if g in seen]
     return present + sorted(g for g in seen if g not in known)
+
+
+def reference_names(con, dims: tuple[str, ...], tables: dict[str, tuple[str, ...]], batch: dict | None = None
+                    ) -> dict[str, dict[str, str]]:
+    """dim -> code -> name for each breakdown that is the whole key of a reference table
+    with a `name` column (space_id -> child_friendly_spaces.name): names of places are
+    reference data, read from the database rather than written into the indicator file."""
+    out: dict[str, dict[str, str]] = {}
+    cache = batch if batch is not None else {}
+    for dim in dims:
+        table = next((t for t in TABLES.values() if t.key == (dim,) and "name" in t.column_names
+                      and t.name in tables and "name" in tables[t.name]), None)
+        if table is None:
+            continue
+        key = ("reference_names", table.name)
+        if key not in cache:
+            rows = con.execute(f'SELECT CAST("{dim}" AS TEXT), "name" FROM "{table.name}" '
+                               f'WHERE "name" IS NOT NULL').fetchall()
+            cache[key] = {str(code): str(name) for code, name in rows}
+        if cache[key]:
+            out[dim] = cache[key]
+    return out
 
 
 def _listing(con, figure: Figure, tables, filters: Filters, problems: list[str]) -> pd.DataFrame | None:

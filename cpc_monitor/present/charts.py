@@ -254,7 +254,8 @@ def _span(fig: go.Figure) -> int:
 # ----------------------------------------------------------------------------- breakdowns
 
 
-def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int) -> str:
+def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int,
+                    labels: dict[str, str] | None = None) -> str:
     """The finding of a breakdown: the largest group of the latest year (or that some of
     its cells are hidden, when safe mode hides any: the largest shown may not be largest)."""
     shown = frame[frame["value"].notna()]
@@ -267,18 +268,22 @@ def breakdown_title(frame: pd.DataFrame, dim: str, unit: str, min_cell: int) -> 
     year = int(shown["year"].max())
     latest = shown[shown["year"] == year].sort_values("value", ascending=False)
     top = latest.iloc[0]
+    name = (labels or {}).get(str(top["group"])) or code_label(top["group"])  # the file's label: JAM -> Jamaica
+    if unit in ("count", "usd", "jmd") and not top["value"] > 0:
+        return f"{by}: none in {year}"  # no group is largest among zeros
     if unit in ("count", "usd", "jmd"):
         total = latest["value"].sum()
         share = f" ({top['value'] / total:.0%})" if total > 0 and len(latest) > 1 else ""
-        return f"{by}: {code_label(top['group'])} largest in {year}{share}"
-    return f"{by}: {code_label(top['group'])} highest in {year} ({format_value(top['value'], unit)})"
+        return f"{by}: {name} largest in {year}{share}"
+    return f"{by}: {name} highest in {year} ({format_value(top['value'], unit)})"
 
 
-def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int) -> go.Figure:
+def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int,
+                    labels: dict[str, str] | None = None) -> go.Figure:
     """One disaggregation of an indicator: lines by group over the years (few groups), or
     bars of the latest year (many). Suppressed cells (NaN) are left out."""
     frame = values[(values["dim"] == dim)].copy()
-    frame["label"] = frame["group"].map(code_label)
+    frame["label"] = frame["group"].map(lambda g: (labels or {}).get(str(g)) or code_label(g))
     shown = frame[frame["value"].notna()]
     y_title = AXIS_TITLES.get(unit, unit)
     fig = go.Figure()
@@ -290,7 +295,7 @@ def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int) ->
                                      line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
                                      customdata=[format_value(v, unit) for v in part["value"]],
                                      hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>"))
-        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell), "Year", y_title)
+        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell, labels), "Year", y_title)
         fig.update_xaxes(tickformat="d", dtick=1 if shown["year"].nunique() <= 8 else 2)
         _whole_ticks(fig, unit)
     else:
@@ -299,7 +304,7 @@ def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int) ->
         fig.add_trace(go.Bar(x=latest["value"], y=latest["label"], orientation="h", marker={"color": ACCENT},
                              text=[format_value(v, unit) for v in latest["value"]], textposition="outside",
                              cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
-        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell), y_title + (f", {year}" if year else ""), "",
+        fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell, labels), y_title + (f", {year}" if year else ""), "",
                       height=max(CHART_HEIGHT, 28 * len(latest) + 90))
         fig.update_yaxes(rangemode=None, showgrid=False)
         fig.update_xaxes(gridcolor="#E6E9ED", showgrid=True, rangemode="tozero")

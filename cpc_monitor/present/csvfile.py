@@ -32,6 +32,7 @@ def figure_table(values, labels: dict[str, dict[str, str]]) -> pd.DataFrame:
     """A suppressed figure (privacy.suppress_figure(..., True)) as its CSV: one row per series,
     period and group, codes in words."""
     frame = values.frame
+    labels = values.labels(labels)  # reference names (a space's name) over the file's labels
     names = {s.ref: s.label for s in values.series}
     counted = {s.ref: ((["value"] if s.value_is_count else []) + list(s.counted)) for s in values.series}
     head = pd.DataFrame({"series": frame["series"].map(names), "period": frame["period"],

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from cpc_monitor.evaluation.figures import FigureValues, SeriesInfo
 from cpc_monitor.present.charts import AXIS_TITLES, CHART_HEIGHT, LEGEND_ROW_PX, OKABE_ITO, _layout, code_label
 from cpc_monitor.present.formatting import format_usd, format_value, is_missing
-from cpc_monitor.present.parish_map import SCALE, parish_map
+from cpc_monitor.present.parish_map import HIDDEN_FILL, SCALE, parish_map
 
 GREY = "#AEB7C2"  # groups that are the rest ("unknown", "not recorded"), in a quiet grey
 DARK = "#3B4A5A"  # reference lines and totals: dark slate, distinct from the data
@@ -50,16 +50,77 @@ def _series_unit(info: SeriesInfo) -> str:
     return info.unit if info.unit in AXIS_TITLES else "count"
 
 
-def trend(points: list[tuple[object, float | None, bool]], unit: str, min_cell: int) -> str:
-    """'rose from 30 in 2015 to 61 in 2025' over the shown points (hidden ones skipped)."""
-    known = [(x, v) for x, v, hidden in points if v is not None and not hidden and not is_missing(v)]
-    if len(known) < 2:
+def trend(points: list[tuple], unit: str, min_cell: int, running: bool = False) -> str:
+    """What a series did, in words true of every point the chart shows: the latest value,
+    the peak where it differs ("1 in 2025; peak 2 in 2021–2024"), and the periods hidden.
+
+    `points`: (x, value, hidden[, below]); `below` bounds a hidden value (a hidden count is
+    below min_cell; a total withheld because a part of it is hidden has no bound, None).
+    A hidden point is never read as 0 nor named as a number, and a peak is claimed only
+    where every hidden point is surely below it. A running total (`running`) is said as
+    what it had reached ("3,942 by 2025"): its peak is its latest value by construction."""
+    pts = []
+    for point in points:
+        x, value, hidden = point[:3]
+        below = point[3] if len(point) > 3 else (min_cell if unit == "count" else None)
+        if hidden:
+            pts.append((x, None, True, below))
+        elif value is not None and not is_missing(value):
+            pts.append((x, float(value), False, None))
+    if not pts:
         return ""
-    (x0, v0), (x1, v1) = known[0], known[-1]
-    if math.isclose(v0, v1):
-        return f"held at {shown(v1, unit, min_cell=min_cell)} from {x0} to {x1}"
-    word = "rose" if v1 > v0 else "fell"
-    return f"{word} from {shown(v0, unit, min_cell=min_cell)} in {x0} to {shown(v1, unit, min_cell=min_cell)} in {x1}"
+    fmt = (lambda v: shown(v, unit, min_cell=min_cell))  # noqa: E731
+    none = (lambda v: unit == "count" and math.isclose(v, 0.0))  # noqa: E731
+    known = [(x, v) for x, v, hidden, _ in pts if not hidden]
+    hidden = [(x, below) for x, _, h, below in pts if h]
+    first_x, (last_x, last_v, last_hidden, last_below) = pts[0][0], pts[-1]
+    if not hidden and len(known) >= 2 and all(math.isclose(v, known[0][1]) for _, v in known) and not running:
+        value = known[0][1]
+        return (f"none in any year from {first_x} to {last_x}" if none(value)
+                else f"{fmt(value)} every year from {first_x} to {last_x}")
+    order = [p[0] for p in points]  # every period, empty ones too: a run is a run of periods
+    words = []
+    if last_hidden:
+        words.append(f"<{min_cell} in {last_x}" if last_below == min_cell else f"hidden in {last_x}")
+    elif running:
+        words.append(f"{fmt(last_v)} by {last_x}")
+    else:
+        words.append(f"none in {last_x}" if none(last_v) else f"{fmt(last_v)} in {last_x}")
+    if known and len(pts) >= 2 and not running:
+        peak = max(v for _, v in known)
+        surely = all(below is not None and peak >= below for _, below in hidden)
+        at = [x for x, v in known if math.isclose(v, peak)]
+        if peak > 0 and surely:
+            if last_hidden or last_v < peak:
+                words.append(f"peak {fmt(peak)} in {_periods(at, order)}")
+            elif len(at) == 1:
+                words[0] += f", the {'most' if unit == 'count' else 'highest'} since {first_x}"
+            else:
+                words[0] += f", matching the peak of {_periods(at[:-1], order)}"
+    earlier = hidden[:-1] if last_hidden else hidden
+    small = [x for x, below in earlier if below == min_cell]
+    withheld = [x for x, below in earlier if below != min_cell]
+    again = " also" if last_hidden else ""
+    if small:
+        words.append(f"<{min_cell}{again if last_below == min_cell else ''} in {_periods(small, order)}")
+    if withheld:
+        words.append(f"hidden{again if last_below != min_cell else ''} in {_periods(withheld, order)}")
+    return "; ".join(words)
+
+
+def _periods(chosen: list, order: list) -> str:
+    """Periods as a phrase: '2021', '2021–2024' (a run of three or more), '2015 and
+    2021–2023', '2019, 2020 and 2023'; more than three items: 'several years'."""
+    runs: list[list] = []
+    for x in chosen:
+        if runs and order.index(x) == order.index(runs[-1][-1]) + 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    words = [w for run in runs for w in ([f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(x) for x in run])]
+    if len(words) > 3:
+        return "several years" if all(str(x).isdigit() for x in chosen) else "several periods"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" and {words[-1]}"
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -216,6 +277,7 @@ def draw(values: FigureValues, labels: dict[str, dict[str, str]], by: str | None
     """The figure of `values` as its kind draws it. `by`: the breakdown chosen (a tab);
     `year`: the year a funnel shows; `series`: the series a map shades."""
     figure = values.figure
+    labels = values.labels(labels)
     if values.frame.empty or not values.series:
         why = "; ".join(values.problems) or "Nothing recorded for these filters"
         return _figure([], figure.title, "", "", _note(why), legend=False, full=figure.width == "full")
@@ -238,8 +300,18 @@ def draw(values: FigureValues, labels: dict[str, dict[str, str]], by: str | None
     return _bars(values)
 
 
-def _title(values: FigureValues, finding: str) -> str:
-    return f"{values.figure.title} {finding}".strip() if finding else values.figure.title
+def _title(values: FigureValues, finding: str, sep: str = ": ") -> str:
+    return f"{values.figure.title}{sep}{finding}" if finding else values.figure.title
+
+
+def _y_title(values: FigureValues, info: SeriesInfo) -> str:
+    """The value axis: a running total says so; a count per quarter or month says its period."""
+    unit = _series_unit(info)
+    if info.cumulative:
+        return "Running total" if unit == "count" else f"{AXIS_TITLES.get(unit, '')}, running total"
+    if unit == "count" and values.figure.grain in ("quarter", "month"):
+        return f"Number in the {values.figure.grain}"
+    return AXIS_TITLES.get(unit, "")
 
 
 def _bars(values: FigureValues) -> go.Figure:
@@ -257,7 +329,7 @@ def _bars(values: FigureValues) -> go.Figure:
                        "customdata": text, "hovertemplate": _HOVER})
         traces += _hidden_marks(x, rows["suppressed"].tolist(), values.min_cell)
     first = frames[0]
-    finding = trend(_points(first), unit, values.min_cell)
+    finding = trend(_points(first), unit, values.min_cell, values.series[0].cumulative)
     if values.figure.grain in ("quarter", "month"):  # flows per period: the peak says more than two ends
         known = first[first["value"].notna() & ~first["suppressed"]]
         finding = ""
@@ -268,7 +340,7 @@ def _bars(values: FigureValues) -> go.Figure:
     layout = _merge({"barmode": "group", "bargap": 0.2, "xaxis": _x_axis(values, first["period"]),
                      "yaxis": _y_axis(unit, max(_top(frames), values.reference[-1][1] if values.reference else 0))},
                     _reference(values, unit))
-    return _figure(traces, _title(values, finding), _x_title(values), AXIS_TITLES.get(unit, ""), layout,
+    return _figure(traces, _title(values, finding), _x_title(values), _y_title(values, values.series[0]), layout,
                    legend=len(values.series) > 1, full=values.figure.width == "full")
 
 
@@ -277,14 +349,18 @@ def _x_title(values: FigureValues) -> str:
 
 
 def _stacked(values: FigureValues, labels, dim: str) -> go.Figure:
-    """The first series' breakdown stacked by period, its total written on top."""
+    """The first series' breakdown stacked by period, its total written on top. A stack
+    whose every part is hidden is drawn as one grey bar of its total ("parts hidden"); a
+    stack partly hidden has no total written on it nor stated in the title: the gap between
+    the parts shown and the total would give the hidden parts' sum back."""
     info = values.series[0]
     unit = _series_unit(info)
     rows = values.of(info.ref)
     parts = rows[rows["dim"] == dim].sort_values("period")
-    totals = rows[rows["dim"] == ""].sort_values("period")
+    totals = rows[rows["dim"] == ""].sort_values("period").reset_index(drop=True)
     order = values.groups.get(dim, [])
-    present = [g for g in order if ((parts["group"] == g) & ((parts["value"].fillna(0) > 0) | parts["suppressed"])).any()]
+    visible = parts["value"].fillna(0) > 0
+    present = [g for g in order if ((parts["group"] == g) & visible).any()]
     banded = dim in labels.get("_banded", {}) or dim.endswith("_band")
     traces = []
     for i, group in enumerate(present):
@@ -294,23 +370,38 @@ def _stacked(values: FigureValues, labels, dim: str) -> go.Figure:
                        "name": label_of(labels, dim, group), "marker": {"color": _colour(group, i, present, banded),
                                                                         "line": {"width": 0}},
                        "customdata": text, "hovertemplate": _HOVER})
+    part_hidden = set(parts.loc[parts["suppressed"].astype(bool), "period"])
+    part_shown = set(parts.loc[visible, "period"])
+    total_shown = ~totals["suppressed"].astype(bool) & totals["value"].fillna(0).gt(0)
+    withheld = [p in part_hidden and p in part_shown and s for p, s in zip(totals["period"], total_shown)]
+    all_hidden = [p in part_hidden and p not in part_shown and s for p, s in zip(totals["period"], total_shown)]
     heights = parts.groupby("period")["value"].sum(min_count=0)
+    heights = {p: (float(v) if a else float(heights.get(p, 0.0)))
+               for p, v, a in zip(totals["period"], totals["value"], all_hidden)}
     x = _x(values, totals["period"])
-    traces.append({"type": "scatter", "mode": "text", "x": x,
-                   "y": [float(heights.get(p, 0.0)) for p in totals["period"]],
-                   "text": [shown(v, unit, h, values.min_cell) if (v or h) else "" for v, h in
-                            zip(totals["value"], totals["suppressed"])],
+    if any(all_hidden):
+        y = [float(v) if a else None for v, a in zip(totals["value"], all_hidden)]
+        traces.append({"type": "bar", "x": x, "y": y, "name": "Parts hidden",
+                       "marker": {"color": HIDDEN_FILL, "line": {"color": GREY, "width": 1}},
+                       "customdata": [shown(v, unit) if a else "" for v, a in zip(totals["value"], all_hidden)],
+                       "hovertemplate": "%{x} · total %{customdata}, its parts hidden<extra></extra>"})
+    traces.append({"type": "scatter", "mode": "text", "x": x, "y": [heights.get(p, 0.0) for p in totals["period"]],
+                   "text": ["" if w else shown(v, unit, h, values.min_cell) if (v or h) else ""
+                            for v, h, w in zip(totals["value"], totals["suppressed"], withheld)],
                    "textposition": "top center", "showlegend": False, "hoverinfo": "skip",
                    "textfont": {"size": 12, "color": DARK}, "cliponaxis": False})
-    finding = trend(_points(totals), unit, values.min_cell)
+    points = [(period_words(p), None if is_missing(v) or w else float(v), bool(h) or w,
+               None if w else (values.min_cell if unit == "count" else None))
+              for p, v, h, w in zip(totals["period"], totals["value"], totals["suppressed"], withheld)]
+    finding = trend(points, unit, values.min_cell, info.cumulative)
     layout = {"barmode": "stack", "bargap": 0.25, "xaxis": _x_axis(values, totals["period"]),
-              "yaxis": _y_axis(unit, float(heights.max()) if not heights.empty else 0.0)}
-    if not present:
-        hidden_all = bool(parts["suppressed"].any())
+              "yaxis": _y_axis(unit, max(heights.values(), default=0.0))}
+    if not visible.any() and not any(all_hidden):
+        hidden_all = bool(parts["suppressed"].any() or totals["suppressed"].any())
         why = (f"Every count here is below {values.min_cell}: hidden in presentation-safe mode" if hidden_all
                else "Nothing recorded for these filters")
         return _figure([], _title(values, ""), "", "", _merge(layout, _note(why)), legend=False)
-    return _figure(traces, _title(values, finding), _x_title(values), AXIS_TITLES.get(unit, ""), layout,
+    return _figure(traces, _title(values, finding), _x_title(values), _y_title(values, info), layout,
                    full=values.figure.width == "full")
 
 
@@ -342,11 +433,11 @@ def _lines(values: FigureValues, labels, dim: str | None) -> go.Figure:
                        "customdata": text, "hovertemplate": _HOVER})
         traces += _hidden_marks(x, rows["suppressed"].tolist(), values.min_cell)
     first = frames[0]
-    finding = trend(_points(first), unit, values.min_cell)
+    finding = trend(_points(first), unit, values.min_cell, values.series[0].cumulative)
     top = max(_top(frames), values.reference[-1][1] if values.reference else 0.0)
     layout = _merge({"xaxis": _x_axis(values, first["period"]), "yaxis": _y_axis(unit, top)},
                     _reference(values, unit))
-    return _figure(traces, _title(values, finding), _x_title(values), AXIS_TITLES.get(unit, ""), layout,
+    return _figure(traces, _title(values, finding), _x_title(values), _y_title(values, values.series[0]), layout,
                    legend=len(lines) > 1, full=values.figure.width == "full")
 
 
@@ -380,7 +471,8 @@ def _bars_by_group(values: FigureValues, labels, dim: str | None) -> go.Figure:
     layout = {"barmode": "group", "margin": {"r": 60}, "xaxis": xaxis,
               "yaxis": {"autorange": "reversed", "rangemode": "normal", "showgrid": False, "automargin": True}}
     title = f"{values.figure.title}, {finding}" if finding else values.figure.title
-    return _figure(traces, title, f"{AXIS_TITLES.get(unit, '')}, {period}", "", layout,
+    axis = "Number" if unit == "count" else AXIS_TITLES.get(unit, "")
+    return _figure(traces, title, f"{axis}, {period}", "", layout,
                    height=max(260, 40 * len(order) * max(1, len(values.series)) // 2 + 140),
                    legend=len(values.series) > 1, full=values.figure.width == "full")
 
@@ -428,7 +520,7 @@ def _box(values: FigureValues) -> go.Figure:
         "tickmode": "array", "tickvals": rows["year"].tolist(),
         "ticktext": [f"{int(y)}<br>n={shown(n, 'count', h, values.min_cell)}"
                      for y, n, h in zip(rows["year"], rows["count"], rows["suppressed"])]}})
-    return _figure(traces, _title(values, finding), "Year", AXIS_TITLES.get(unit, ""), layout, legend=False)
+    return _figure(traces, _title(values, finding), "Year", _y_title(values, info), layout, legend=False)
 
 
 def _heatmap(values: FigureValues, labels) -> go.Figure:
@@ -438,7 +530,12 @@ def _heatmap(values: FigureValues, labels) -> go.Figure:
     dim = str(values.figure.by)
     rows = values.of(info.ref)
     parts = rows[rows["dim"] == dim]
-    order = [g for g in values.groups.get(dim, []) if g in set(parts["group"])]
+    # Groups with nothing under the filters (a space in another parish) are left out.
+    busy = parts[(parts["value"].fillna(0) > 0) | parts["suppressed"].astype(bool)]
+    order = [g for g in values.groups.get(dim, []) if g in set(busy["group"])]
+    if not order:
+        return _figure([], values.figure.title, "", "", _note("Nothing recorded for these filters"), legend=False,
+                       full=values.figure.width == "full")
     grid = parts.pivot_table(index="group", columns="period", values="value", aggfunc="sum", dropna=False)
     grid = grid.reindex(index=order)
     hidden = (parts.pivot_table(index="group", columns="period", values="suppressed", aggfunc="max")
@@ -466,7 +563,7 @@ def _heatmap(values: FigureValues, labels) -> go.Figure:
                    f"({best['value']:,.0f})")
     layout = {"yaxis": {"autorange": "reversed", "rangemode": "normal", "showgrid": False, "automargin": True},
               "xaxis": {"type": "date", "tickformat": "%b %Y"}}
-    return _figure([trace], _title(values, finding), _x_title(values), "", layout,
+    return _figure([trace], _title(values, finding, " "), _x_title(values), "", layout,
                    height=max(CHART_HEIGHT, 34 * len(order) + 110), legend=False, full=values.figure.width == "full")
 
 
@@ -476,7 +573,7 @@ def _map(values: FigureValues, labels, series: str | None) -> go.Figure:
     rows = values.of(info.ref)
     rows = rows[rows["dim"] == "parish"]
     shade = pd.DataFrame({"parish": rows["group"], "value": rows["value"], "suppressed": rows["suppressed"]})
-    period = str(values.frame["period"].iloc[0])
+    period = str(rows["period"].iloc[0]) if not rows.empty else ""
     known = shade[shade["value"].notna() & (shade["value"] > 0)]
     if known.empty:
         title = f"{info.label} by parish, {period}: none recorded"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 # Words for units, used in axis titles and tables.
 UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "days": "days",
                "usd": "US$", "jmd": "J$", "months": "months"}
@@ -10,6 +12,14 @@ UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "da
 
 def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def day_words(value: object) -> str:
+    """A date as people write it: '15 Nov 2022' ('' when empty)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    day = pd.Timestamp(value)
+    return f"{day.day} {day:%b %Y}"
 
 
 def format_value(value: float | None, unit: str, suppressed: bool = False, min_cell: int | None = None) -> str:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from cpc_monitor.present.charts import FONT
-from cpc_monitor.present.formatting import format_value
+from cpc_monitor.present.formatting import day_words, format_value
 
 # ColorBrewer Blues (sequential, readable with any colour vision, prints in grey).
 SCALE = [[0.0, "#F0F6FB"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
@@ -129,7 +129,13 @@ def _space_hover(space, operators: dict[str, str]) -> str:
     operator = operators.get(code, code or "–")
     opened = getattr(space, "opened_date", None)
     closed = getattr(space, "closed_date", None)
-    lines = [f"<b>{name}</b>", f"Operator: {operator}", f"Opened: {_day(opened)}"]
+    lines = [f"<b>{name}</b>", f"Operator: {operator}", f"Opened: {(day_words(opened) or 'not recorded')}"]
     if closed is not None and not pd.isna(closed):
-        lines.append(f"Closed: {_day(closed)}")
+        lines.append(f"Closed: {day_words(closed)}")
     return "<br>".join(lines)
+
+
+def _legend_square(colour: str, name: str) -> dict:
+    """A legend entry (a square of `colour`) with no marks on the map."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name, "hoverinfo": "skip",
+            "marker": {"symbol": "square", "size": 14, "color": colour, "line": {"color": "#AEB7C2", "width": 1}}}
