@@ -179,3 +179,19 @@ def test_a_median_over_fewer_than_min_cell_records_is_hidden(sample_db, iset, fi
                     assert value != value, (filters, ind, records)  # NaN: hidden
                     checked += 1
     assert checked > 10
+
+
+@pytest.mark.timeout(300)
+def test_the_explorer_under_a_filter_hides_what_the_rule_hides(open_page, sample_db, iset):
+    at = open_page(state={"filter_safe": True, "filter_parish": ["St Andrew"]})
+    assert [e.value for e in at.exception] == [] and [e.value for e in at.error] == []
+    at.switch_page("pages/indicators.py").run()
+    at.selectbox(key="indicator").set_value("protection.child_victims_identified").run()
+    assert [e.value for e in at.exception] == []
+    table = at.dataframe[-1].value
+    totals = table[table["Breakdown"] == "Total"]
+    on_screen = set(totals.loc[totals["Value"] == f"<{iset.defaults.min_cell}", "Year"].astype(int))
+    ev = evaluate(sample_db, iset, ids=["protection.child_victims_identified"], filters=Filters(parish=("St Andrew",)))
+    shown = privacy.result_values(ev.results[0], True)
+    hidden_years = set(shown.loc[(shown["dim"] == "") & shown["suppressed"], "year"].astype(int))
+    assert on_screen == hidden_years and hidden_years
