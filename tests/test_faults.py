@@ -13,7 +13,7 @@ import pytest
 
 from cpc_monitor.intake import importer
 from cpc_monitor.store import audit
-from helpers import ROOT, sha256
+from helpers import ROOT, run_cli, sha256
 
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
 
@@ -103,3 +103,33 @@ def test_a_disk_too_full_for_the_audit_log_too_still_gives_one_clear_line(fresh_
                            "large): free disk space beside the database.\n")
     assert sha256(fresh_db) == before and log.read_bytes() == logged
     assert not list(fresh_db.parent.glob("*.new-*"))
+
+
+@pytest.mark.parametrize("kept, what", [(8192, "cannot be opened"), (0.4, "cannot be read")])
+def test_a_damaged_database_gives_one_line_with_the_way_back(sample_db, tmp_path, kept, what):
+    damaged = tmp_path / "cpc.duckdb"
+    whole = sample_db.read_bytes()
+    # cut short, as by a failing disk: before its header is whole (no open) or part-way (opens, then fails)
+    damaged.write_bytes(whole[:kept if isinstance(kept, int) else int(len(whole) * kept)])
+    r = run_cli("evaluate", "--db", str(damaged))
+    assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+    assert what in r.stderr and f"python -m cpc_monitor restore --db {damaged}" in r.stderr
+    assert "indicators.yaml" not in r.stderr  # never blamed on an indicator
+
+
+def test_pages_with_a_damaged_database_or_a_deleted_indicator_file_say_so(open_page, sample_db, tmp_path,
+                                                                         monkeypatch):
+    damaged = tmp_path / "cpc.duckdb"
+    whole = sample_db.read_bytes()
+    damaged.write_bytes(whole[:int(len(whole) * 0.4)])  # opens, then fails part-way
+    monkeypatch.setenv("CPC_DB", str(damaged))
+    for page in (None, "pages/protection.py"):
+        at = open_page(page)
+        assert not at.exception
+        assert any("cannot be read" in e.value and "restore --db" in e.value for e in at.error), page
+    monkeypatch.setenv("CPC_DB", str(sample_db))
+    gone = tmp_path / "indicators.yaml"  # named, then deleted while the dashboard runs
+    monkeypatch.setenv("CPC_INDICATORS", str(gone))
+    at = open_page("pages/prosecution.py")
+    assert not at.exception
+    assert any("does not exist" in e.value and "git checkout -- indicators.yaml" in e.value for e in at.error)

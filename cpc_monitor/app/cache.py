@@ -138,7 +138,8 @@ def indicator_set():
     try:
         return _indicator_set(str(path), _mtime(path))
     except CpcError as exc:
-        st.error(f"The dashboard cannot read the indicator file: {exc}")
+        st.error(f"The dashboard cannot read the indicator file: {exc} The last good version is in version "
+                 f"control (`git checkout -- {path.name}`) or your own copy: put it back and reload the page.")
         st.stop()
 
 

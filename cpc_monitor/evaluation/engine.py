@@ -318,6 +318,8 @@ def _evaluate_one(con, iset: IndicatorSet, ind: Indicator, tables, dims: tuple[s
         result.values = _values(con, iset, ind, compiled, tables, dims, filters, batch)
         result.lifted = _lifted(con, iset, ind, tables, dims, filters, tuple(result.filter_values), batch)
     except db.SqlError as exc:
+        if isinstance(exc, db.FileDamaged):  # the file, not this indicator: db.reading says so
+            raise
         result.errors = [Issue("error", iset.file, iset.line(ind.id), ind.id,
                                f"this indicator could not be computed: {db.failure_text(exc)}")]
         return result

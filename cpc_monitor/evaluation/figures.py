@@ -141,6 +141,8 @@ def _limited_series(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Me
         except MeasureProblem as problem:
             failure = str(problem).strip().splitlines()[0]
         except db.SqlError as exc:
+            if isinstance(exc, db.FileDamaged):  # the file, not this series: db.reading says so
+                raise
             failure = db.failure_text(exc)
     return None, watch.message if watch.stopped else failure
 

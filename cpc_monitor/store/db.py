@@ -63,19 +63,33 @@ def reader(path: str | os.PathLike) -> Connection:
     try:
         return duckdb.connect(str(path), read_only=True, config=config)
     except duckdb.IOException as exc:
-        raise DatabaseUnusable(f"The database {path} cannot be opened: {_first_line(exc)}") from exc
+        raise damaged(path, exc, "cannot be opened") from exc
     except duckdb.Error as exc:
         raise DatabaseUnusable(f"{path} is not a CPC Monitor database: {_first_line(exc)}") from exc
 
 
 @contextlib.contextmanager
 def reading(path: str | os.PathLike) -> Iterator[Connection]:
-    """`with reading(path) as con:` a read-only connection, closed afterwards."""
+    """`with reading(path) as con:` a read-only connection, closed afterwards. A file that
+    fails to read part-way (cut short, damaged) is DatabaseUnusable with the way back."""
     con = reader(path)
     try:
         yield con
+    except FileDamaged as exc:
+        raise damaged(path, exc, "cannot be read") from exc
     finally:
         con.close()
+
+
+# A read of the file itself failed (cut short, damaged): never the fault of one indicator.
+FileDamaged = duckdb.IOException
+
+
+def damaged(path: str | os.PathLike, exc: BaseException, what: str) -> DatabaseUnusable:
+    """The message for a damaged database file, with the way back (the kept backups)."""
+    return DatabaseUnusable(f"The database {path} {what}: {_first_line(exc)} The file is damaged. List the "
+                            f"kept earlier versions with `python -m cpc_monitor restore --db {path}` and bring "
+                            "the newest back by name; nothing else is lost.")
 
 
 def _first_line(exc: BaseException) -> str:
