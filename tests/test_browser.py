@@ -89,6 +89,8 @@ def test_every_page_loads_from_the_sidebar_without_errors(server, browser):
         page.wait_for_selector(f'[data-testid="stSidebarNav"] a[aria-current="page"]:has-text("{title}")')
         _settle(page)
         assert page.locator(ERROR).count() == 0, f"{title}: {page.locator(ERROR).first.inner_text()}"
+        # A run can start after _settle looked (a busy machine): wait for the notice, then count it.
+        page.get_by_text("SAMPLE DATA").first.wait_for(timeout=WAIT_MS)
         assert page.get_by_text("SAMPLE DATA").count() >= 1, f"{title}: no sample-data notice"
         if title != "Data":
             page.wait_for_selector(CHART)
