@@ -162,7 +162,7 @@ def test_a_median_over_fewer_than_min_cell_records_is_hidden(sample_db, iset, fi
     """The records behind each median, counted by the same file with `agg: count`."""
     min_cell = iset.defaults.min_cell
     medians = [i.id for i in iset.indicators if not i.is_ratio and i.parts["measure"].agg == "median"]
-    assert len(medians) == 2
+    assert {"prosecution.months_charge_to_outcome", "protection.days_to_referral"} <= set(medians)
     path = tmp_path / "counts.yaml"
     path.write_text((ROOT / "indicators.yaml").read_text(encoding="utf-8").replace("agg: median", "agg: count"),
                     encoding="utf-8")

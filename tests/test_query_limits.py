@@ -162,4 +162,4 @@ def test_the_overview_draws_when_one_indicator_hits_the_limit(open_page, scaled_
     scorecard = markdown_rows(at, "Indicator")
     assert scorecard["Sessions by spelling distance"]["Status"] == "! Needs fixing"
     shown = {row["Status"] for name, row in scorecard.items() if name != "Sessions by spelling distance"}
-    assert len(scorecard) == 20 and "! Needs fixing" not in shown
+    assert len(scorecard) == len(load_indicators(slow_file).indicators) and "! Needs fixing" not in shown
