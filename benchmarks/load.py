@@ -92,6 +92,8 @@ class Results:
     rss: dict[int, list[tuple[float, int]]] = field(default_factory=dict)  # pid -> (t, kB)
     load: list[float] = field(default_factory=list)  # 1-minute load average, every second
     failed_requests: list[str] = field(default_factory=list)  # requests the browser could not complete
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds: "server", "browser", "wall"
+    browser_cpu: dict[int, float] = field(default_factory=dict)  # chromium pid -> its CPU seconds, last seen
 
 
 # ----------------------------------------------------------------------------- servers
@@ -136,6 +138,46 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of `pid` so far, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_pids() -> list[int]:
+    """This process's chromium descendants."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    mine, found = {os.getpid()}, True
+    while found:
+        found = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                found = True
+    return [pid for pid in mine if "chrom" in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def sample_memory(pids: list[int], results: Results, stop: threading.Event, started: float) -> None:
     while not stop.is_set():
         now = time.monotonic() - started
@@ -144,6 +186,8 @@ def sample_memory(pids: list[int], results: Results, stop: threading.Event, star
             if kb is not None:
                 results.rss.setdefault(pid, []).append((now, kb))
         results.load.append(os.getloadavg()[0])
+        for pid in browser_pids():
+            results.browser_cpu[pid] = cpu_seconds(pid)
         stop.wait(1.0)
 
 
@@ -317,6 +361,13 @@ def report(results: Results, args, url: str, before: str, after: str, logs: list
     if results.load:
         print(f"  1-min load average during the run: max {max(results.load):.2f}")
         figures["load_max"] = round(max(results.load), 2)
+    if results.cpu:
+        wall = results.cpu["wall"]
+        print(f"  CPU over the {wall:.0f} s: server(s) {results.cpu['server']:.0f} s "
+              f"({results.cpu['server'] / wall:.2f} cores), browser {results.cpu.get('browser', 0):.0f} s "
+              f"({results.cpu.get('browser', 0) / wall:.2f} cores); the whole machine {results.cpu['machine']:.0f} s "
+              f"({results.cpu['machine'] / wall:.2f} of {os.cpu_count()} cores, other work and imports included)")
+        figures["cpu_s"] = {k: round(v, 1) for k, v in results.cpu.items()}
     print(f"\nSteps drawn: {len(times)}")
     for kind, values in [("all", times), *sorted(by_kind.items())]:
         if values:
@@ -414,10 +465,17 @@ def main() -> None:
                                         daemon=True)]
             for worker in workers:
                 worker.start()
+            server_cpu = sum(cpu_seconds(pid) for pid in pids)
+            machine_cpu = machine_busy_seconds()
             try:
                 asyncio.run(run_sessions(url, args.sessions, args.duration, args.ramp, args.think, results,
                                          args.seed))
             finally:
+                results.cpu["server"] = sum(cpu_seconds(pid) for pid in pids) - server_cpu
+                results.cpu["wall"] = time.monotonic() - started
+                results.cpu["machine"] = machine_busy_seconds() - machine_cpu
+                # Seen once a second: a renderer's last second before it closed is missed.
+                results.cpu["browser"] = sum(results.browser_cpu.values())
                 stop.set()
                 for worker in workers:
                     worker.join(timeout=60)
