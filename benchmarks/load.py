@@ -85,6 +85,7 @@ DRAWN_JS = """([title, words, settled]) => {
 @dataclass
 class Results:
     steps: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds) of steps drawn
+    server: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds): rerun asked -> run finished
     failed: list[str] = field(default_factory=list)  # steps not drawn in time, or that raised
     exceptions: list[str] = field(default_factory=list)  # Streamlit exception elements
     console: list[str] = field(default_factory=list)  # console errors and page errors
@@ -236,6 +237,29 @@ async def drawn(page, title: str, chosen: dict[str, str | None], started: float)
     return (value - started) / 1000
 
 
+def watch_frames(ws, frames: list[tuple[float, str]]) -> None:
+    """Note when the page asks for a script run and when a run finishes (Streamlit's protobuf
+    frames), to tell the server's time from the browser's: not counted are the drawing and
+    the wait for a busy renderer."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def sent(payload) -> None:
+        with contextlib.suppress(Exception):
+            if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+                frames.append((time.monotonic(), "rerun"))
+
+    def received(payload) -> None:
+        # A script_finished message is a few bytes; deltas (the charts) are far larger.
+        with contextlib.suppress(Exception):
+            if isinstance(payload, bytes) and len(payload) < 256 and \
+                    ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+                frames.append((time.monotonic(), "finished"))
+
+    ws.on("framesent", sent)
+    ws.on("framereceived", received)
+
+
 class StreamlitException(Exception):
     pass
 
@@ -253,13 +277,20 @@ async def session(number: int, browser, url: str, deadline: float, think: float,
         f"session {number}: {msg.text[:300]} ({msg.location.get('url', '')[:120]})") if msg.type == "error" else None)
     page.on("requestfailed", lambda req: results.failed_requests.append(f"{req.url[:160]} {req.failure}"))
     page.on("pageerror", lambda exc: results.console.append(f"session {number} page error: {str(exc)[:300]}"))
+    frames: list[tuple[float, str]] = []  # (time.monotonic(), "rerun" asked | "finished" run)
+    page.on("websocket", lambda ws: watch_frames(ws, frames))
     title = "Overview"
     chosen: dict[str, str | None] = {name: None for name in FILTERS}
 
     async def step(kind: str, action) -> None:
-        started = await now_ms(page)
+        started, since = await now_ms(page), time.monotonic()
         await action()
         results.steps.append((kind, await drawn(page, title, chosen, started)))
+        asked = [t for t, what in frames if what == "rerun" and t >= since]
+        finished = [t for t, what in frames if what == "finished" and t >= since]
+        if asked and finished and finished[-1] > asked[0]:
+            results.server.append((kind, finished[-1] - asked[0]))
+        frames.clear()
 
     async def open_page() -> None:
         await page.goto(url)
@@ -376,6 +407,16 @@ def report(results: Results, args, url: str, before: str, after: str, logs: list
             print(f"  {kind:14} {line}")
             figures[f"{kind}"] = {"n": len(values), "p50": round(statistics.median(values), 3),
                                   "p95": round(percentile(values, 95), 3), "max": round(max(values), 3)}
+    server_kind = collections.defaultdict(list)
+    for kind, t in results.server:
+        server_kind[kind].append(t)
+    print("Server time (a run asked for -> the run finished, as the browser's network saw it):")
+    for kind, values in [("all", [t for _, t in results.server]), *sorted(server_kind.items())]:
+        if values:
+            print(f"  {kind:14} p50 {statistics.median(values):.2f} s, p95 {percentile(values, 95):.2f} s, "
+                  f"max {max(values):.2f} s ({len(values)})")
+            figures[f"server {kind}"] = {"n": len(values), "p50": round(statistics.median(values), 3),
+                                         "p95": round(percentile(values, 95), 3), "max": round(max(values), 3)}
     ok_imports = [t for rc, t, _ in results.imports if rc == 0]
     bad_imports = [(rc, err) for rc, _, err in results.imports if rc != 0]
     print(f"\nImports: {len(results.imports)}, succeeded {len(ok_imports)}"
