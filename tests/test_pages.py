@@ -103,6 +103,18 @@ def test_downloads_are_made_on_click_not_on_every_run(open_page, monkeypatch, pa
     assert made == []
 
 
+@pytest.mark.parametrize("state", [{"filter_parish": ["Kingston"]}, {"filter_sex": ["other"]}],
+                         ids=["parish", "sex"])
+def test_protection_map_under_a_filter(open_page, state):
+    """The parish map's legend squares ("not in the parish filter", hidden values): a missing
+    helper made Protection fail under any parish filter (found by benchmarks/load.py)."""
+    at = open_page("pages/protection.py", state)
+    assert not errors(at)
+    legends = {trace.get("name") for chart in at.get("plotly_chart")
+               for trace in json.loads(chart.proto.spec).get("data", [])}
+    assert "Not in the parish filter" in legends or "filter_parish" not in state
+
+
 def test_first_run_builds_the_sample_database_and_never_overwrites_it(tmp_path, monkeypatch):
     path = tmp_path / "data" / "cpc.duckdb"
     monkeypatch.setenv("CPC_DB", str(path))
