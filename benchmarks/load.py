@@ -227,10 +227,32 @@ def expected_words(chosen: dict[str, str | None]) -> list[str]:
     return words or ["Filters: none"]
 
 
+# Which part of "drawn" is missing, for the message of a step that timed out.
+MISSING_JS = """([title, words]) => {
+  const current = document.querySelector('[data-testid="stSidebarNav"] a[aria-current="page"]');
+  const captions = Array.from(document.querySelectorAll('[data-testid="stCaptionContainer"]'))
+    .map(e => e.innerText).join(' ');
+  const missing = [];
+  if (!current || current.innerText.trim() !== title) missing.push('current page ' + (current && current.innerText));
+  for (const w of words) if (!captions.includes(w)) missing.push('caption lacks ' + w);
+  if (!document.querySelector('[data-testid="stPlotlyChart"] .main-svg')) missing.push('no chart');
+  if (document.querySelector('[data-stale="true"]')) missing.push('stale elements');
+  if (document.querySelector('[data-testid="stStatusWidget"]')) missing.push('still running: '
+    + document.querySelector('[data-testid="stStatusWidget"]').innerText.slice(0, 80));
+  return missing.join('; ') + ' | ' + document.querySelector('[data-testid="stMain"]')?.innerText.slice(0, 300);
+}"""
+
+
 async def drawn(page, title: str, chosen: dict[str, str | None], started: float) -> float:
     """Seconds from `started` (the browser's Date.now(), in ms) to the page drawn."""
-    handle = await page.wait_for_function(DRAWN_JS, arg=[title, expected_words(chosen), SETTLED_MS],
-                                          polling=100, timeout=STEP_TIMEOUT_MS)
+    try:
+        handle = await page.wait_for_function(DRAWN_JS, arg=[title, expected_words(chosen), SETTLED_MS],
+                                              polling=100, timeout=STEP_TIMEOUT_MS)
+    except Exception as exc:
+        missing = "?"
+        with contextlib.suppress(Exception):
+            missing = await page.evaluate(MISSING_JS, [title, expected_words(chosen)])
+        raise TimeoutError(f"not drawn in {STEP_TIMEOUT_MS / 1000:.0f} s: {missing}") from exc
     value = await handle.json_value()
     if isinstance(value, dict):
         raise StreamlitException(value["exception"])
@@ -312,7 +334,9 @@ async def session(number: int, browser, url: str, deadline: float, think: float,
                 await step("page switch", link.click)
             else:
                 name = rng.choice(list(FILTERS))
-                box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=name)
+                # The sidebar's box whose input is labelled `name` ("Sex" is also in "Sexual").
+                combo = page.get_by_role("combobox", name=name, exact=True)
+                box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has=combo)
                 old = chosen[name]
                 if old is not None:
                     chosen[name] = None
@@ -325,8 +349,10 @@ async def session(number: int, browser, url: str, deadline: float, think: float,
                     value = rng.choice(FILTERS[name])
                     chosen[name] = value
 
-                    async def pick(box=box, value=value) -> None:
-                        await box.click()
+                    async def pick(combo=combo, value=value) -> None:
+                        # Typed first: the list shows only its first few options until scrolled.
+                        await combo.click()
+                        await combo.fill(value)
                         await page.get_by_role("option", name=value, exact=True).click()
                         await page.keyboard.press("Escape")
 
@@ -335,7 +361,7 @@ async def session(number: int, browser, url: str, deadline: float, think: float,
             results.exceptions.append(f"session {number} on {title}: {exc}")
             broken = True
         except Exception as exc:  # noqa: BLE001: a step not drawn in time, or a click that failed
-            results.failed.append(f"session {number} on {title}: {type(exc).__name__}: {str(exc)[:200]}")
+            results.failed.append(f"session {number} on {title}: {type(exc).__name__}: {str(exc)[:600]}")
             broken = True
         else:
             broken = False
