@@ -12,8 +12,10 @@ time recorded is when that began).
     python benchmarks/load.py --url URL --db PATH [--pid PID]...   # a server already running
 
 It records errors (Streamlit exception elements, browser console errors and page errors,
-failed steps, failed imports; the goal is zero), p50/p95 of the step times, every import's
-result, and each server process's resident memory every second (start, max, end). Without
+failed steps, failed imports; the goal is zero; failed requests are listed too), p50/p95 of
+the step times and of the server's share of them (a run asked for -> the run finished, from
+the WebSocket frames), every import's result, each server process's resident memory every
+second (start, max, end), and the CPU the server, the browser and the machine used. Without
 --url it builds the sample database in a temporary folder (`python -m cpc_monitor sample`)
 and starts the server(s) itself, on loopback only.
 """

@@ -91,8 +91,12 @@ def serving(processes: int = 3, port: int = 8080, listen_host: str = "127.0.0.1"
                # One secret for every process, so a cookie Streamlit signs is valid on each.
                "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
                or secrets.token_hex(32)}
-        if db:
-            env["CPC_DB"] = str(Path(db).resolve())
+        # One database for every process, built here if missing: three processes that each
+        # built the sample on their first page would race to write the same file.
+        path = Path(db or os.environ.get("CPC_DB") or ROOT / "data" / "cpc.duckdb").resolve()
+        env["CPC_DB"] = str(path)
+        if not path.exists():
+            subprocess.run([sys.executable, "-m", "cpc_monitor", "sample", "--db", str(path)], cwd=ROOT, check=True)
         hosts = [arg for name in allowed_hosts(host_names) for arg in ("--server.allowedHosts", name)]
         procs: list[subprocess.Popen] = []
         stack.callback(serving_.stop, procs)

@@ -2,6 +2,7 @@
 Needs no nginx, except the syntax check, which is skipped where nginx is not installed."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from cpc_monitor import serving
 
 sys.path.insert(0, str(ROOT / "deploy"))
 
@@ -84,3 +86,47 @@ def test_nginx_accepts_the_config(tmp_path):
     done = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# ----------------------------------------------------------------------------- through nginx, in a browser
+
+def _nginx_or_skip() -> None:
+    """Like chromium (browser_support): CI installs nginx, so CI=true makes its absence a failure."""
+    if shutil.which("nginx") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (.ci/run installs it)")
+        pytest.skip("nginx is not installed (`apt-get install nginx`)")
+
+
+@pytest.mark.timeout(600)
+def test_three_processes_behind_nginx_serve_sticky_read_only_pages(sample_db, tmp_path):
+    """The deployment end to end: the page draws through the proxy (its WebSocket upgraded),
+    each browser keeps to one process, browsers are spread over the three, and the Data page
+    is read-only because the request came through a proxy."""
+    _nginx_or_skip()
+    from browser_support import ERROR, PROJECTOR, WAIT_MS, chromium, skip_without_chromium
+
+    skip_without_chromium()
+    with serve.serving(3, serving.free_port(), db=str(sample_db), run=tmp_path / "run") as deployment, \
+            chromium() as browser:
+        routes, contexts = [], []
+        for _ in range(3):  # each stays open, holding its WebSocket, so least_conn picks another process
+            context = browser.new_context(viewport=PROJECTOR)
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(WAIT_MS)
+            page.goto(deployment.url)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+            routes.append(next(c["value"] for c in context.cookies() if c["name"] == "cpc_route"))
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Data", exact=True).click()
+        page.get_by_text("Uploads and duplicate decisions are switched off: the request came through a proxy",
+                         exact=False).wait_for()
+        assert page.locator('[data-testid="stFileUploader"]').count() == 0
+        assert page.locator(ERROR).count() == 0
+        for context in contexts:
+            context.close()
+    log = (tmp_path / "run" / "access.log").read_text().splitlines()  # complete once nginx has stopped
+    assert sorted(routes) == ["1", "2", "3"]
+    sockets = [line for line in log if "/_stcore/stream" in line]
+    assert len(sockets) == 3 and all(" 101 " in line for line in sockets)
+    assert len({line.split("upstream=")[1].split()[0] for line in sockets}) == 3
