@@ -6,7 +6,9 @@ import streamlit as st
 
 from cpc_monitor.app import header, navigation, settings, sidebar
 
-st.set_page_config(layout="wide", page_title="CPC Monitor", page_icon=":material/shield:")
+# An emoji icon: Streamlit draws it in the page. A :material/...: icon would be fetched from
+# fonts.gstatic.com, and the dashboard makes no request off this machine.
+st.set_page_config(layout="wide", page_title="CPC Monitor", page_icon="🛡️")
 
 # Less padding than Streamlit's default, so that at 1280x720 the overview's pillars and
 # headline fit on the first screen (look.md).

@@ -63,9 +63,17 @@ def open_page(app_env: Path) -> Callable[..., AppTest]:
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """file name -> bytes of every st.download_button drawn while the fixture is active
-    (AppTest keeps the files in a media manager it throws away after each run)."""
+    (AppTest keeps the files in a media manager it throws away after each run). A download
+    made on click (a callable as `data`) is made here at once."""
     seen: dict[str, bytes] = {}
     original = MediaFileManager.add
+    original_deferred = MediaFileManager.add_deferred
+
+    def add_deferred(self: MediaFileManager, data_callable, mimetype, coordinates, file_name=None, **kwargs) -> str:
+        data = data_callable()
+        if file_name:
+            seen[file_name] = data.encode() if isinstance(data, str) else data
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
 
     def add(self: MediaFileManager, path_or_data: bytes | str, mimetype: str, coordinates: str,
             file_name: str | None = None, is_for_static_download: bool = False) -> str:
@@ -74,6 +82,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
         return original(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
 
     monkeypatch.setattr(MediaFileManager, "add", add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return seen
 
 

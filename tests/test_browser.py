@@ -99,6 +99,25 @@ def test_every_page_loads_from_the_sidebar_without_errors(server, browser):
     page.close()
 
 
+def test_no_request_leaves_this_machine(server, browser):
+    """Offline use, and nothing about who looks at the dashboard reaches a third party: every
+    request a page makes goes to the dashboard itself. The favicon was once a material icon,
+    which the browser fetched from fonts.gstatic.com (found by benchmarks/load.py)."""
+    page = browser.new_page(viewport=PROJECTOR)
+    page.set_default_timeout(WAIT_MS)
+    outside = []
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith((server, "data:", "blob:")) else None)
+    page.goto(server)
+    page.wait_for_selector(CHART)
+    for title in [t for t in _existing_pages() if t != "Data"]:
+        _nav(page, title)
+        page.wait_for_selector(f'[data-testid="stSidebarNav"] a[aria-current="page"]:has-text("{title}")')
+        _settle(page)
+    assert outside == []
+    page.close()
+
+
 @pytest.mark.parametrize("size", [PROJECTOR, LAPTOP], ids=["1280x720", "1440x900"])
 def test_overview_first_screen_shows_pillars_and_headline(server, browser, size):
     page = _open(browser, server, size)

@@ -87,6 +87,12 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
+def _legend_square(colour: str, name: str) -> dict:
+    """A legend entry (a square of `colour`) with no marks on the map."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name, "hoverinfo": "skip",
+            "marker": {"symbol": "square", "size": 14, "color": colour, "line": {"color": "#AEB7C2", "width": 1}}}
+
+
 def _figures(values: pd.DataFrame, grid: dict) -> dict[str, tuple[float | None, bool]]:
     """parish -> (value, suppressed) for the parishes in `values`."""
     out = {}
