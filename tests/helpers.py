@@ -48,3 +48,17 @@ indicators:
     factor: 100
     targets: [{year: 2030, value: 70, source: assumed}]
 """
+
+
+def markdown_rows(at: AppTest, first_heading: str) -> dict[str, dict[str, str]]:
+    """The Markdown tables whose first heading is `first_heading`: first cell -> {heading: cell}."""
+    rows: dict[str, dict[str, str]] = {}
+    for md in at.markdown:
+        lines = [line for line in md.value.splitlines() if line.startswith("|")]
+        if not lines or lines[0].strip("| ").split(" |")[0] != first_heading:
+            continue
+        headings = [c.strip() for c in lines[0].strip("|").split("|")]
+        for line in lines[2:]:
+            cells = [c.strip().replace("\\$", "$") for c in line.strip("|").split("|")]  # $ escaped for Markdown
+            rows[cells[0]] = dict(zip(headings, cells))
+    return rows

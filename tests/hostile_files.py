@@ -1,6 +1,6 @@
 """Hostile uploads, built small and fast: the files issue 11 found taking the server down
 (a cell at XFD1048576, huge merged ranges, a zip bomb, an oversized CSV). Shared by
-tests/test_limits.py and benchmarks/hostile_uploads.py."""
+tests/intake/test_limits.py and benchmarks/hostile_uploads.py."""
 from __future__ import annotations
 
 import struct

@@ -30,7 +30,7 @@ from cpc_monitor.cli.main import main
 from cpc_monitor.errors import DatabaseBusy
 from helpers import sha256
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project root
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
 CASE = "JCF-1,2021-03-04,Kingston,police,sexual,closed,2021-09-01\n"
 VICTIMS = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"

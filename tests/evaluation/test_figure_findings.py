@@ -2,7 +2,7 @@
 shading, places named from their reference table, titles that never state a hidden number
 nor read a hidden year as 0, running totals labelled as such, stacks partly hidden without a
 total that would give the hidden parts back, and the spaces listed with dates as dates.
-Real sample databases, no mocks (tests/test_figures.py has the numbers against SQL)."""
+Real sample databases, no mocks (tests/evaluation/test_figures.py has the numbers against SQL)."""
 from __future__ import annotations
 
 import json

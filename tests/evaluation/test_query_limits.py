@@ -14,8 +14,7 @@ from cpc_monitor.evaluation.engine import ERROR, evaluate
 from cpc_monitor.evaluation.figures import evaluate_page
 from cpc_monitor.intake.sample import build_sample
 from cpc_monitor.store import db
-from helpers import ROOT, run_cli
-from test_pages import markdown_rows
+from helpers import ROOT, markdown_rows, run_cli
 
 SLOW_ID = "prevention.session_spelling"
 # Legal SQL that is slow on purpose: an edit distance between two 384-character texts

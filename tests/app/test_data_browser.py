@@ -20,7 +20,7 @@ from cpc_monitor.store import audit, db
 from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.intake import dedupe, importer
 
-MIN_CELL = load_indicators(Path(__file__).resolve().parent.parent / "indicators.yaml").defaults.min_cell
+MIN_CELL = load_indicators(Path(__file__).resolve().parents[2] / "indicators.yaml").defaults.min_cell
 TALL = {"width": 1280, "height": 2000}  # Streamlit scrolls inside the page: full_page screenshots miss content
 NAV = '[data-testid="stSidebarNav"]'
 UPLOADER = '[data-testid="stFileUploader"] input[type=file]'

@@ -18,7 +18,7 @@ from cpc_monitor.definitions import indicators
 from cpc_monitor.intake import importer, quality, rules
 from cpc_monitor.store.schema import init_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project root
 CASES = "case_id,opened_date,parish,referral_source,exploitation_type,status,closed_date\n"
 YAML = """\
 version: 1

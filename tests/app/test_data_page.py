@@ -32,7 +32,7 @@ from cpc_monitor.store.schema import init_database
 from test_pages import array
 
 PAGE = "pages/data.py"
-INDICATORS = Path(__file__).resolve().parent.parent / "indicators.yaml"
+INDICATORS = Path(__file__).resolve().parents[2] / "indicators.yaml"
 VICTIMS_HEADER = ("victim_id,case_id,identified_date,identified_by,victim_status,parish,sex,age,nationality,"
                   "exploitation_type,referred_date,care_provider\n")
 GOOD = (VICTIMS_HEADER

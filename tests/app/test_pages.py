@@ -23,24 +23,11 @@ from cpc_monitor.evaluation.measures import Filters
 from cpc_monitor.app.header import SAMPLE_NOTICE
 
 from conftest import INDICATORS, ROOT
+from helpers import markdown_rows
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 SMALL = {"1", "2", "3", "4"}  # counts that presentation-safe mode must never show (min_cell 5)
 pytestmark = pytest.mark.timeout(300)
-
-
-def markdown_rows(at: AppTest, first_heading: str) -> dict[str, dict[str, str]]:
-    """The Markdown tables whose first heading is `first_heading`: first cell -> {heading: cell}."""
-    rows: dict[str, dict[str, str]] = {}
-    for md in at.markdown:
-        lines = [line for line in md.value.splitlines() if line.startswith("|")]
-        if not lines or lines[0].strip("| ").split(" |")[0] != first_heading:
-            continue
-        headings = [c.strip() for c in lines[0].strip("|").split("|")]
-        for line in lines[2:]:
-            cells = [c.strip().replace("\\$", "$") for c in line.strip("|").split("|")]  # $ escaped for Markdown
-            rows[cells[0]] = dict(zip(headings, cells))
-    return rows
 
 
 def scorecard_rows(at: AppTest) -> dict[str, dict[str, str]]:
