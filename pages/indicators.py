@@ -34,7 +34,7 @@ values = privacy.result_values(result, safe)
 chart_col, status_col = st.columns([3, 2], gap="medium")
 chart_col.plotly_chart(charts.series_chart(result, values, safe), config=CHART_CONFIG, key="series")
 with status_col:
-    st.markdown(f"#### {charts.verdict_words(result)}")
+    st.markdown(f"#### {charts.verdict_words(result, privacy.hidden_years(values))}")
     reason = charts.verdict_reason(result, safe)
     if reason:
         st.markdown(reason)

@@ -42,7 +42,7 @@ pillars = ev.pillars()
 for column, (pillar, rollup) in zip(st.columns(len(pillars), border=True), pillars.items()):
     column.markdown(f"**{charts.PILLAR_NAMES[pillar].upper()}**\n"
                     f"##### {charts.pillar_status(rollup.status)}\n"
-                    + charts.pillar_tile(ev.members(pillar), rollup, safe),
+                    + charts.pillar_tile(ev.members(pillar), rollup, set(table.loc[table["missed"], "id"])),
                     help="Score: the mean of the outcome indicators' Open SDG scores, from −5 to +5. Inputs "
                          "(money spent, people trained) are shown apart and never scored.")
 
@@ -83,7 +83,7 @@ st.selectbox("Open an indicator in the explorer", list(names), index=None, forma
              placeholder="Choose an indicator to see its definition, series and breakdowns",
              key="overview_choice", on_change=_open_chosen)
 view = st.segmented_control("Show", list(charts.SCORECARD_VIEWS), default="all", key="scorecard_view")
-shown = charts.scorecard_rows(shown, ev, view or "all", safe)
+shown = charts.scorecard_rows(shown, view or "all")
 if shown.empty:
     st.caption(f"No indicator is in \"{view}\" under these filters.")
 st.html(TABLE_STYLE)
@@ -99,4 +99,5 @@ with st.container(key="scorecard"):
 
 # Downloads are always suppressed, whatever the switch says.
 safe_table = table if safe else charts.scorecard(ev, True, cache.shown_values(filters, True))
-downloads.download_csv(safe_table.drop(columns=["id", "pillar"], errors="ignore"), "cpc-scorecard", label_text="Download the scorecard (CSV)")
+downloads.download_csv(safe_table.drop(columns=["id", "pillar", *charts.SCORECARD_KEYS], errors="ignore"),
+                       "cpc-scorecard", label_text="Download the scorecard (CSV)")

@@ -348,7 +348,7 @@ def _interval(result: IndicatorResult, ind: Indicator, settings: Settings) -> ve
     if a is None or a.current_year is None or a.current_value is None or a.target is None:
         return None
     latest = result.totals[result.totals["year"] == a.current_year]
-    counting = ("count", "count_distinct")
+    counting = privacy.COUNTING_AGGS
     if latest.empty or (not ind.is_ratio and (ind.parts["measure"].agg not in counting
                                               or ind.parts["measure"].cumulative)):
         return None
@@ -418,7 +418,7 @@ def _cases_behind(con, iset: IndicatorSet, ind: Indicator, result: IndicatorResu
     latest = result.totals[result.totals["year"] == a.current_year]
     if latest.empty:
         return None
-    counting = ("count", "count_distinct")
+    counting = privacy.COUNTING_AGGS
     if ind.is_ratio:
         for role in ("denominator", "numerator"):
             if ind.parts[role].agg in counting:

@@ -269,6 +269,14 @@ def suppress_figure(values, safe: bool):
     return with_frame(values, out.sort_index(), suppressed=True, pace=pace)
 
 
+def hidden_years(values: pd.DataFrame) -> set[int]:
+    """The years whose total a result_values frame hides (none where nothing is suppressed)."""
+    if values is None or values.empty:
+        return set()
+    totals = values[(values["dim"] == "") & values["suppressed"]]
+    return set(totals["year"].astype(int))
+
+
 def shown_assessment(result, safe: bool):
     """An indicator's assessment as a screen, a download or a slide may show it. In safe
     mode, every figure derived from a hidden value is hidden with it (None): a hidden latest
@@ -278,14 +286,12 @@ def shown_assessment(result, safe: bool):
     a = result.assessment
     if a is None or not safe:
         return a
-    values = result_values(result, True)
-    totals = values[values["dim"] == ""] if not values.empty else values
-    hidden_years = set(totals.loc[totals["suppressed"], "year"].astype(int)) if not totals.empty else set()
+    hidden_in = hidden_years(result_values(result, True))
     is_count, _ = result_counts(result.unit, result.counted_kinds)
     limit = min_cell_of(result)
 
     def hidden(year: int | None, value: float | None) -> bool:
-        return year in hidden_years or (is_count and value is not None and is_small(round(value), limit))
+        return year in hidden_in or (is_count and value is not None and is_small(round(value), limit))
 
     stated = result.plan is not None and result.plan.baseline is not None
     changes: dict = {}

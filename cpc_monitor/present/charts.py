@@ -8,13 +8,13 @@ projection dotted, status in words and shapes, suppressed points left out."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from cpc_monitor.evaluation import progress
+from cpc_monitor.evaluation import privacy, progress
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
 from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
 from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, result_values, shown_assessment
@@ -349,34 +349,28 @@ def headline(result: IndicatorResult, values: pd.DataFrame, safe: bool) -> Headl
     return Headline(result.id, result.name, value, change, last_year, result.direction)
 
 
-def next_milestone(result: IndicatorResult, latest_year: int | None, safe: bool = False) -> str:
+def next_milestone(result: IndicatorResult, latest_year: int | None, hidden: Collection[int] = ()) -> str:
     """The next milestone after the latest year ('80 (2027)'), else the last one passed
-    with its verdict ('70 (2025) missed')."""
+    with its verdict ('70 (2025) missed'). `hidden`: the years safe mode hides."""
     if not result.milestones:
         return "–"
     for m in result.milestones:
         if latest_year is None or m.year > latest_year:
             return f"{format_value(m.target, result.unit)} ({m.year})"
     m = result.milestones[-1]
-    verdict = milestone_verdict(result, m, safe)
+    verdict = milestone_verdict(result, m, hidden)
     return f"{format_value(m.target, result.unit)} ({m.year})" + (f" {verdict}" if verdict else "")
 
 
-def milestone_verdict(result: IndicatorResult, m: progress.MilestoneCheck, safe: bool) -> str:
-    """'met', 'missed', 'not yet known'; 'value hidden' where safe mode hides the year's value
-    (met or missed would narrow it); '' for an indicator that is monitored, not judged."""
+def milestone_verdict(result: IndicatorResult, m: progress.MilestoneCheck, hidden: Collection[int] = ()) -> str:
+    """'met', 'missed', 'not yet known'; 'value hidden' where the year is in `hidden` (the
+    years safe mode hides: met or missed would narrow the value); '' for an indicator that is
+    monitored, not judged."""
     if result.direction == "monitor":
         return ""
-    if safe and m.value is not None and m.year in hidden_years(result):
+    if m.value is not None and m.year in hidden:
         return "value hidden"
     return {True: "met", False: "missed", None: "not yet known"}[m.met]
-
-
-def hidden_years(result: IndicatorResult) -> set[int]:
-    """The years whose total safe mode hides."""
-    values = result_values(result, True)
-    totals = values[(values["dim"] == "") & values["suppressed"]] if not values.empty else values
-    return set(totals["year"].astype(int)) if not totals.empty else set()
 
 
 def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -394,6 +388,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
     for r in ev.results:
         a = shown_assessment(r, safe)
         year, (value, hidden) = latest[r.id]
+        hidden_in = privacy.hidden_years(values.get(r.id)) if safe else set()
         target = r.target
         covered = distance_covered(a)
         rows.append({
@@ -404,30 +399,34 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
             "Latest": "–" if year is None else cell(r, value, hidden) + _year_note(year, latest_year),
             "Baseline": _figure_cell(r, r.assessment and r.assessment.base_value, a and a.base_value, safe)
                         + (_year_note(a.base_year, base_year) if a is not None and a.base_value is not None else ""),
-            "Next milestone": next_milestone(r, year, safe),
+            "Next milestone": next_milestone(r, year, hidden_in),
             "Target": "–" if target is None else format_value(target[1], r.unit) + _year_note(target[0], ev.goal_year),
-            "Status": verdict_words(r, safe),
+            "Status": verdict_words(r, hidden_in),
             "Distance covered": covered,
+            "code": shown_status(r),
+            "missed": shown_missed_milestone(r, hidden_in) is not None,
         })
     frame = pd.DataFrame(rows, columns=["id", "pillar", "Indicator", "Kind", "Latest", "Baseline", "Next milestone",
-                                        "Target", "Status", "Distance covered"])
+                                        "Target", "Status", "Distance covered"] + SCORECARD_KEYS)
     frame.attrs.update(latest_year=latest_year, base_year=base_year, goal_year=ev.goal_year)
     return frame
 
 
-# The scorecard's views: name -> which indicators it keeps (an auditor's first questions).
-SCORECARD_VIEWS: dict[str, object] = {
-    "all": lambda r, safe: True,
-    "missed a milestone": lambda r, safe: shown_missed_milestone(r, safe) is not None,
-    "off track or slowing": lambda r, safe: shown_status(r) in ("acceleration_needed", "limited_progress", "deterioration"),
-    "too few cases to judge": lambda r, safe: shown_status(r) == "too_few_cases",
+# The scorecard's columns for machines, not people (views and tiles read them; CSVs drop them):
+# the status code shown, and whether a missed milestone is stated.
+SCORECARD_KEYS = ["code", "missed"]
+# The scorecard's views: name -> which of its rows it keeps (an auditor's first questions).
+SCORECARD_VIEWS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "all": lambda t: pd.Series(True, index=t.index),
+    "missed a milestone": lambda t: t["missed"],
+    "off track or slowing": lambda t: t["code"].isin(("acceleration_needed", "limited_progress", "deterioration")),
+    "too few cases to judge": lambda t: t["code"] == "too_few_cases",
 }
 
 
-def scorecard_rows(table: pd.DataFrame, ev: Evaluation, view: str, safe: bool = False) -> pd.DataFrame:
+def scorecard_rows(table: pd.DataFrame, view: str) -> pd.DataFrame:
     """The scorecard's rows that `view` (a SCORECARD_VIEWS name) keeps, in the table's order."""
-    keep = {r.id for r in ev.results if SCORECARD_VIEWS[view](r, safe)}
-    return table[table["id"].isin(keep)]
+    return table[SCORECARD_VIEWS[view](table).astype(bool)]
 
 
 def distance_covered(a) -> float | None:
@@ -463,10 +462,11 @@ def _latest_shown(values: pd.DataFrame | None) -> tuple[int | None, tuple[float 
     return int(row["year"]), (None if is_missing(row["value"]) else float(row["value"]), bool(row["suppressed"]))
 
 
-def pillar_tile(results: list[IndicatorResult], rollup: progress.PillarRollup, safe: bool = False) -> str:
+def pillar_tile(results: list[IndicatorResult], rollup: progress.PillarRollup,
+                missed_ids: Collection[str] = ()) -> str:
     """What a pillar's tile says under its status: its outcomes on track and its score, the
-    outcomes with too few cases, and its inputs (money, trainings) on a line of their own,
-    since they are not scored."""
+    outcomes with too few cases or a missed milestone (`missed_ids`: the scorecard's), and
+    its inputs (money, trainings) on a line of their own, since they are not scored."""
     outcomes = [r for r in results if r.kind == "outcome"]
     inputs = [r for r in results if r.kind == "input"]
     on_track = STATUS_GROUPS[0][0]
@@ -475,7 +475,7 @@ def pillar_tile(results: list[IndicatorResult], rollup: progress.PillarRollup, s
     too_few = sum(shown_status(r) == "too_few_cases" for r in outcomes)
     if too_few:
         text += f"  \n{too_few} with too few cases to judge"
-    missed = sum(shown_missed_milestone(r, safe) is not None for r in outcomes)
+    missed = sum(r.id in missed_ids for r in outcomes)
     if missed:
         text += f"  \n{missed} missed {'a milestone' if missed == 1 else 'milestones'}"
     if inputs:
@@ -494,19 +494,19 @@ def shown_status(result: IndicatorResult) -> str:
     return result.verdict.code if result.verdict is not None else result.status
 
 
-def shown_missed_milestone(result: IndicatorResult, safe: bool) -> tuple[int, float] | None:
-    """The missed milestone a screen states: none in safe mode where its year's value is hidden."""
+def shown_missed_milestone(result: IndicatorResult, hidden: Collection[int] = ()) -> tuple[int, float] | None:
+    """The missed milestone a screen states: none where its year is in `hidden` (safe mode)."""
     v = result.verdict
-    if v is None or v.missed_milestone is None or (safe and v.missed_milestone[0] in hidden_years(result)):
+    if v is None or v.missed_milestone is None or v.missed_milestone[0] in hidden:
         return None
     return v.missed_milestone
 
 
-def verdict_words(result: IndicatorResult, safe: bool = False) -> str:
+def verdict_words(result: IndicatorResult, hidden: Collection[int] = ()) -> str:
     """'● On track · missed the 2025 milestone (80%)': the status with what it must not hide
-    (in safe mode, a milestone whose year's value is hidden is not called missed)."""
+    (a milestone whose year safe mode hides, `hidden`, is not called missed)."""
     text = format_status(shown_status(result))
-    missed = shown_missed_milestone(result, safe)
+    missed = shown_missed_milestone(result, hidden)
     if missed is not None:
         year, target = missed
         text += f" · missed the {year} milestone ({format_value(target, result.unit)})"
@@ -705,7 +705,8 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
     def derived(before: object, after: object, text: str) -> str:
         return gone if before is not None and after is None else text
 
-    rows = [("Status", verdict_words(result, safe)),
+    hidden = privacy.hidden_years(result_values(result, True)) if safe else set()
+    rows = [("Status", verdict_words(result, hidden)),
             ("Evidence", evidence_words(result, safe) or "an amount, not a count of cases"),
             ("Baseline", _figure_cell(result, exact.base_value, a.base_value, safe)
              + (f" in {a.base_year}" if a.base_value is not None else "") + _provenance(result, safe)),
@@ -720,7 +721,7 @@ def status_figures(result: IndicatorResult, safe: bool) -> pd.DataFrame:
             ("Pace ratio (so far ÷ needed)", derived(exact.ratio, a.ratio, "–" if a.ratio is None else f"{a.ratio:.2f}")),
             ("Method", "growth rates (Open SDG)" if a.method_used == "opensdg" else "linear trend")]
     for m in result.milestones:
-        verdict = milestone_verdict(result, m, safe)
+        verdict = milestone_verdict(result, m, hidden)
         seen = "" if m.value is None else f" (value {shown_value(result, m.value, safe)})"
         rows.append((f"Milestone {m.year}", f"{format_value(m.target, unit)}" + (f": {verdict}" if verdict else "")
                      + seen))

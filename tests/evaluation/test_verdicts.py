@@ -203,10 +203,25 @@ def test_the_scorecard_can_show_only_the_missed_milestones(sample_db, iset):
     from cpc_monitor.evaluation import privacy
     ev = evaluate(sample_db, iset, breakdowns=False)
     table = charts.scorecard(ev, False, {r.id: privacy.result_values(r, False) for r in ev.results})
-    missed = charts.scorecard_rows(table, ev, "missed a milestone")
+    missed = charts.scorecard_rows(table, "missed a milestone")
     expected = [r.id for r in ev.results if r.verdict is not None and r.verdict.missed_milestone]
     assert missed["id"].tolist() == expected and expected
     assert all("missed the" in s for s in missed["Status"])
-    too_few = charts.scorecard_rows(table, ev, "too few cases to judge")
+    too_few = charts.scorecard_rows(table, "too few cases to judge")
     assert too_few["id"].tolist() == [r.id for r in ev.results if r.verdict.code == "too_few_cases"]
-    assert len(charts.scorecard_rows(table, ev, "all")) == len(ev.results)
+    assert len(charts.scorecard_rows(table, "all")) == len(ev.results)
+
+
+def test_safe_mode_states_no_missed_milestone_whose_year_it_hides(sample_db, iset):
+    from cpc_monitor.evaluation import privacy
+    from cpc_monitor.present import charts
+    ev = evaluate(sample_db, iset, breakdowns=False)
+    convictions = ev.result("prosecution.convictions")
+    year, _ = convictions.verdict.missed_milestone
+    shown = {r.id: privacy.result_values(r, True) for r in ev.results}
+    assert year in privacy.hidden_years(shown[convictions.id])  # the sample's convictions are small counts
+    table = charts.scorecard(ev, True, shown).set_index("id")
+    assert "missed" not in table.loc[convictions.id, "Status"] and not table.loc[convictions.id, "missed"]
+    assert table.loc[convictions.id, "Next milestone"].endswith("value hidden")
+    exact = charts.scorecard(ev, False, {r.id: privacy.result_values(r, False) for r in ev.results}).set_index("id")
+    assert f"missed the {year} milestone" in exact.loc[convictions.id, "Status"] and exact.loc[convictions.id, "missed"]
