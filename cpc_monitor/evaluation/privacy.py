@@ -277,16 +277,17 @@ def hidden_years(values: pd.DataFrame) -> set[int]:
     return set(totals["year"].astype(int))
 
 
-def shown_assessment(result, safe: bool):
+def shown_assessment(result, safe: bool, shown: pd.DataFrame | None = None):
     """An indicator's assessment as a screen, a download or a slide may show it. In safe
     mode, every figure derived from a hidden value is hidden with it (None): a hidden latest
     value takes with it the distance covered, the yearly change, the projection and the pace
     ratio, which would otherwise give it back through the baseline and target; a hidden
-    measured baseline takes the change needed. A stated baseline is the file's, never hidden."""
+    measured baseline takes the change needed. A stated baseline is the file's, never hidden.
+    `shown`: result_values(result, True) where the caller holds it already (a scorecard)."""
     a = result.assessment
     if a is None or not safe:
         return a
-    hidden_in = hidden_years(result_values(result, True))
+    hidden_in = hidden_years(shown if shown is not None else result_values(result, True))
     is_count, _ = result_counts(result.unit, result.counted_kinds)
     limit = min_cell_of(result)
 

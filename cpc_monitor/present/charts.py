@@ -386,7 +386,7 @@ def scorecard(ev: Evaluation, safe: bool, values: dict[str, pd.DataFrame]) -> pd
     base_year = max(set(base_years), key=base_years.count) if base_years else None
     rows = []
     for r in ev.results:
-        a = shown_assessment(r, safe)
+        a = shown_assessment(r, safe, values.get(r.id) if safe else None)
         year, (value, hidden) = latest[r.id]
         hidden_in = privacy.hidden_years(values.get(r.id)) if safe else set()
         target = r.target
