@@ -7,6 +7,7 @@ from cpc_monitor.store import audit
 from cpc_monitor.intake import rules
 
 from cpc_monitor.app import cache, data_page as ui_data, downloads, header, settings, sidebar
+from cpc_monitor.present.formatting import as_markdown_frame
 
 CHART_CONFIG = {"displayModeBar": False}
 MAX_PAIRS = 20  # pairs drawn at once: each is a card; the rest wait for the next review round
@@ -118,7 +119,7 @@ with duplicates_tab:
     for _, pair in pairs.iterrows() if not safe else ():
         kept, other = pair["kept_victim_id"], pair["other_victim_id"]
         records, actions = st.container(border=True, key=f"pair_{kept}_{other}").columns([5, 2], gap="medium")
-        records.table(ui_data.pair_table(pair), hide_index=True, border="horizontal")
+        records.table(as_markdown_frame(ui_data.pair_table(pair)), hide_index=True, border="horizontal")
         chosen = bool(choice) and choice[:2] == (kept, other)
         if chosen:
             actions.warning(ui_data.preview(*choice))

@@ -6,6 +6,7 @@ from cpc_monitor.app import cache, downloads, header, sidebar
 from cpc_monitor.evaluation import dialogues
 from cpc_monitor.evaluation.measures import Filters
 from cpc_monitor.present import dialogue_tables
+from cpc_monitor.present.formatting import as_markdown_frame, as_markdown_text as text
 
 # Dialogue targets are national: they are held against national figures, whatever the filters.
 _, safe = sidebar.current_filters()
@@ -25,10 +26,10 @@ chosen = iset.dialogue(st.selectbox("Dialogue", list(names), index=len(names) - 
                                     key="dialogue"))
 values = cache.shown_values(filters, safe)
 review = dialogues.review(chosen, ev, values)
-st.markdown(f"**{chosen.name}**, {chosen.when}" + (f", {chosen.place}" if chosen.place else "")
-            + (f"  \nSource: {chosen.source}" if chosen.source else ""))
+st.markdown(f"**{text(chosen.name)}**, {chosen.when}" + (f", {text(chosen.place)}" if chosen.place else "")
+            + (f"  \nSource: {text(chosen.source)}" if chosen.source else ""))
 st.markdown(f"##### {dialogue_tables.review_summary(review)}")
-st.table(dialogue_tables.review_table(review, limit), hide_index=True, border="horizontal")
+st.table(as_markdown_frame(dialogue_tables.review_table(review, limit)), hide_index=True, border="horizontal")
 if safe and (review["outcome"] == dialogues.HIDDEN).any():
     st.caption(f"Presentation-safe numbers: a value below {limit} is hidden, and whether its target was met "
                "with it.")
@@ -39,7 +40,7 @@ st.caption("For each indicator with a 2030 target: the value the next year shoul
            "Where the status reads too few cases to judge, a yearly target rests on little evidence: agree it "
            "over several years.")
 proposals = dialogues.proposals(ev, values)
-st.table(dialogue_tables.proposal_table(proposals, limit), hide_index=True, border="horizontal")
+st.table(as_markdown_frame(dialogue_tables.proposal_table(proposals, limit)), hide_index=True, border="horizontal")
 
 # Downloads are always suppressed, whatever the switch says.
 safe_values = values if safe else cache.shown_values(filters, True)

@@ -6,7 +6,7 @@ from cpc_monitor.present import charts
 from cpc_monitor.evaluation import privacy
 
 from cpc_monitor.app import cache, downloads, header, navigation, sidebar
-from cpc_monitor.present.formatting import format_status
+from cpc_monitor.present.formatting import as_markdown_text, format_status
 
 CHART_CONFIG = {"displayModeBar": False}
 
@@ -25,8 +25,8 @@ if result is None:
     st.stop()
 
 if result.status == "error":
-    st.error(f"**{format_status('error')}**: {result.name} ({result.id}) could not be evaluated.\n\n"
-             + "\n".join(f"- {e}" for e in result.errors)
+    st.error(f"**{format_status('error')}**: {as_markdown_text(result.name)} ({result.id}) could not be evaluated."
+             "\n\n" + "\n".join(f"- {as_markdown_text(e)}" for e in result.errors)
              + "\n\nFix the indicator file and reload; the other indicators keep working.")
     st.stop()
 

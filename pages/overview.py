@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cpc_monitor.present import charts
+from cpc_monitor.present.formatting import as_markdown_text as text
 
 from cpc_monitor.app import cache, downloads, header, navigation, sidebar
 
@@ -35,7 +36,7 @@ years_left = f"{ev.goal_year - latest_year} years to {ev.goal_year}" if latest_y
 header.page_header(title, header.EVENT_TABLES, f"{years_left} · {len(ev.results)} indicators")
 goal = cache.indicator_set().goal
 if goal.statement:
-    st.markdown(f"**Goal for {goal.year}:** {goal.statement}")
+    st.markdown(f"**Goal for {goal.year}:** {text(goal.statement)}")
 
 # Pillars: status in words and shape, score, how many outcomes on track; inputs apart.
 pillars = ev.pillars()
@@ -53,8 +54,8 @@ chosen = [(ev.result(h.ref), h.label or ev.result(h.ref).name) for h in cache.in
 for column, (result, label) in zip(st.columns(max(len(chosen), 1)), chosen):
     h = charts.headline(result, values[result.id], safe)
     arrow = "off" if not h.change or h.change.startswith("=") else ("down" if h.change.startswith("−") else "up")
-    column.metric(f"{label}, {h.year}" if h.year else label, h.value, h.change or None,
-                  delta_color="off", delta_arrow=arrow, border=True, help=result.name)
+    column.metric(text(f"{label}, {h.year}" if h.year else label), h.value, h.change or None,
+                  delta_color="off", delta_arrow=arrow, border=True, help=text(result.name))
 
 # Distance to 2030.
 counts = charts.status_counts(ev.results)
@@ -70,7 +71,8 @@ with right:
 broken = [r for r in ev.results if r.status == "error"]
 if broken:
     st.error("**Needs fixing**: these indicators could not be evaluated; the others are shown.\n\n"
-             + "\n".join(f"- **{r.name}** ({r.id}): " + "; ".join(str(e) for e in r.errors) for r in broken))
+             + "\n".join(f"- **{text(r.name)}** ({r.id}): " + text("; ".join(str(e) for e in r.errors))
+                         for r in broken))
 
 # Every indicator, by pillar.
 headings = {"Indicator": "Indicator", "Latest": f"Latest ({latest_year})" if latest_year else "Latest",
@@ -92,10 +94,10 @@ with st.container(key="scorecard"):
         part = shown[shown["pillar"] == pillar]
         outcomes, inputs = part[part["Kind"] == "outcome"], part[part["Kind"] == "input"]
         if not outcomes.empty:
-            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(outcomes, headings))
+            st.markdown(f"**{charts.PILLAR_NAMES[pillar]}**\n\n" + charts.markdown_table(outcomes, headings, own_markup=["Covered"]))
         if not inputs.empty:
             st.markdown(f"**{charts.PILLAR_NAMES[pillar]}: inputs** (money and trainings, not in the score)\n\n"
-                        + charts.markdown_table(inputs, headings))
+                        + charts.markdown_table(inputs, headings, own_markup=["Covered"]))
 
 # Downloads are always suppressed, whatever the switch says.
 safe_table = table if safe else charts.scorecard(ev, True, cache.shown_values(filters, True))

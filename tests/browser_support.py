@@ -31,10 +31,11 @@ def skip_without_chromium() -> None:
 
 
 @contextlib.contextmanager
-def serving(db_path: Path, log: Path, address: str = "127.0.0.1", *options: str) -> Iterator[str]:
-    """`streamlit run dashboard.py` listening on `address` over `db_path` (plus any further
-    `--name value` options); yields its URL."""
-    with streamlit_server(db_path, log, address, options=options) as (url, _):
+def serving(db_path: Path, log: Path, address: str = "127.0.0.1", *options: str,
+            indicators: Path | None = None) -> Iterator[str]:
+    """`streamlit run dashboard.py` listening on `address` over `db_path` and `indicators`
+    (default: the project's file), plus any further `--name value` options; yields its URL."""
+    with streamlit_server(db_path, log, address, options=options, indicators=indicators) as (url, _):
         yield url
 
 

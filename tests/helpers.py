@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,18 @@ indicators:
 """
 
 
+def seen(markdown: str) -> str:
+    """Markdown as the reader sees it: the backslash escapes (formatting.as_markdown_text) taken out."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _cells(line: str) -> list[str]:
+    """A Markdown table row's cells as the reader sees them: split on unescaped pipes, and
+    the backslash escapes (formatting.as_markdown_text) taken out."""
+    inner = line.strip()[1:-1] if line.strip().endswith("|") else line.strip()[1:]
+    return [seen(c).strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
 def markdown_rows(at: AppTest, first_heading: str) -> dict[str, dict[str, str]]:
     """The Markdown tables whose first heading is `first_heading`: first cell -> {heading: cell}."""
     rows: dict[str, dict[str, str]] = {}
@@ -57,8 +70,8 @@ def markdown_rows(at: AppTest, first_heading: str) -> dict[str, dict[str, str]]:
         lines = [line for line in md.value.splitlines() if line.startswith("|")]
         if not lines or lines[0].strip("| ").split(" |")[0] != first_heading:
             continue
-        headings = [c.strip() for c in lines[0].strip("|").split("|")]
+        headings = _cells(lines[0])
         for line in lines[2:]:
-            cells = [c.strip().replace("\\$", "$") for c in line.strip("|").split("|")]  # $ escaped for Markdown
+            cells = _cells(line)
             rows[cells[0]] = dict(zip(headings, cells))
     return rows

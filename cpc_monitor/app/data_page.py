@@ -23,6 +23,7 @@ from cpc_monitor.intake import dedupe, importer, limits, quality
 from cpc_monitor.app import access, data_safe, downloads
 from cpc_monitor.evaluation import privacy
 from cpc_monitor.present.charts import ACCENT, FONT, OKABE_ITO, code_label
+from cpc_monitor.present.formatting import as_markdown_frame, as_markdown_text
 from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.intake.importer import ImportReport
@@ -140,11 +141,11 @@ def show_report(report: ImportReport, key: str) -> None:
     """The report of a check or an import: summary, row counts, and the problems table with
     its (guarded) CSV download."""
     if not report.ok:
-        st.error(f"**Refused.** {report.summary()}", icon=":material/block:")
+        st.error(f"**Refused.** {as_markdown_text(report.summary())}", icon=":material/block:")
     elif report.written:
-        st.success(f"**Imported.** {report.summary()}", icon=":material/check_circle:")
+        st.success(f"**Imported.** {as_markdown_text(report.summary())}", icon=":material/check_circle:")
     else:
-        st.info(f"**Checked: no errors.** {report.summary()}", icon=":material/fact_check:")
+        st.info(f"**Checked: no errors.** {as_markdown_text(report.summary())}", icon=":material/fact_check:")
     if report.ok:
         for column, (name, value) in zip(st.columns(len(report_counts(report))), report_counts(report).items()):
             column.metric(name, value)
@@ -162,7 +163,7 @@ def show_report(report: ImportReport, key: str) -> None:
                    "them all.")
     # A static table, so that each problem and its fix wraps and reads in full; the file's name is in the summary.
     shown = problems.head(SHOWN_PROBLEMS).drop(columns="file").rename(columns={"problem": "problem and how to fix it"})
-    st.table(shown, hide_index=True, border="horizontal",
+    st.table(as_markdown_frame(shown), hide_index=True, border="horizontal",
              height="content" if len(shown) <= TABLE_ROWS else TABLE_HEIGHT)
     downloads.download_csv(problems, f"import-problems-{report.table}", label_text="Download the problems (CSV)",
                     key=f"{key}_problems")

@@ -15,7 +15,7 @@ from cpc_monitor.app import cache, header, sidebar
 from cpc_monitor.evaluation.figures import FigureValues
 from cpc_monitor.present import csvfile
 from cpc_monitor.present import figure_charts as fc
-from cpc_monitor.present.formatting import day_words
+from cpc_monitor.present.formatting import as_markdown_frame, as_markdown_text, day_words
 
 CONFIG = {"displayModeBar": False}
 
@@ -44,7 +44,7 @@ def render(page: str, title: str, subtitle: str, pillars: Sequence[str]) -> None
             _flush(row, iset.labels)
             row = []
         if figure.section:
-            st.markdown(f"##### {figure.section}")
+            st.markdown(f"##### {as_markdown_text(figure.section)}")
         if figure.width == "full":
             _one(values, download, iset.labels)
             continue
@@ -85,14 +85,15 @@ def _one(values: FigureValues, download: FigureValues, labels) -> None:
     elif figure.kind == "pace":
         tiles = fc.pace_tiles(values)
         for column, (label, value, note, help_text) in zip(st.columns(len(tiles) or 1), tiles):
-            column.metric(label, value, note, delta_color="off", delta_arrow="off", help=help_text, border=True)
+            column.metric(as_markdown_text(label), value, note, delta_color="off", delta_arrow="off",
+                          help=as_markdown_text(help_text), border=True)
         st.plotly_chart(fc.draw(values, labels), config=CONFIG, key=key)
     elif figure.kind == "funnel":
         years = sorted({int(y) for y in values.frame["year"]}, reverse=True)
         year = st.selectbox("Year", years, key=f"{key}_year", width=200) if years else None
         st.plotly_chart(fc.draw(values, labels, year=year), config=CONFIG, key=key)
     elif figure.kind == "parish_map" and len(values.series) > 1:
-        names = {s.ref: s.label for s in values.series}
+        names = {s.ref: as_markdown_text(s.label) for s in values.series}
         chosen = st.segmented_control("Shade the parishes by", list(names), default=values.series[0].ref,
                                       format_func=names.get, key=f"{key}_series") or values.series[0].ref
         st.plotly_chart(fc.draw(values, labels, series=chosen), config=CONFIG, key=key)
@@ -105,7 +106,7 @@ def _one(values: FigureValues, download: FigureValues, labels) -> None:
     for problem in values.problems:
         st.warning(f"Part of this figure could not be computed: {problem}")
     if figure.caption:
-        st.caption(figure.caption)
+        st.caption(as_markdown_text(figure.caption))
     if figure.kind != "table":
         # Made on click (downloads.py says why).
         st.download_button("Download CSV (suppressed)",
@@ -122,12 +123,12 @@ def dim_words(dim: str) -> str:
 def _listing(values: FigureValues, labels) -> None:
     """kind table: the rows listed, codes in words and dates as dates ('15 Nov 2022'), in a
     static table whose long texts wrap instead of being cut off."""
-    st.markdown(f"**{values.figure.title}**")
+    st.markdown(f"**{as_markdown_text(values.figure.title)}**")
     rows = values.rows
     if rows is None or rows.empty:
         st.info("Nothing to list for these filters.")
         return
-    st.table(listing_frame(rows, labels), hide_index=True)
+    st.table(as_markdown_frame(listing_frame(rows, labels)), hide_index=True)
 
 
 def listing_frame(rows: pd.DataFrame, labels) -> pd.DataFrame:

@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 
 from cpc_monitor.evaluation import privacy, progress
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
-from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
+from cpc_monitor.present.formatting import (as_chart_text, as_markdown_code, as_markdown_text, format_change,
+                                           format_status, format_value, is_missing)
 from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, result_values, shown_assessment
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
@@ -74,10 +75,13 @@ def code_label(code: object) -> str:
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = CHART_HEIGHT) -> go.Figure:
     """The common look: title stating the finding, axis titles, light grid, and the legend
     at the bottom of the figure, below the x-axis title (room made for its rows)."""
+    for trace in fig.data:  # names come from the indicator file: shown as typed, never as markup
+        if trace.name:
+            trace.name = as_chart_text(trace.name)
     entries = sum(1 for trace in fig.data if trace.showlegend is not False)
     legend_rows = math.ceil(entries / LEGEND_PER_ROW) if entries > 1 else 0
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"text": as_chart_text(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13, "color": "#1C2733"},
         height=height + LEGEND_ROW_PX * legend_rows,
         margin={"l": 10, "r": 20, "t": 50, "b": 10 + LEGEND_ROW_PX * legend_rows},
@@ -301,7 +305,7 @@ def breakdown_chart(values: pd.DataFrame, dim: str, unit: str, min_cell: int,
     else:
         year = int(shown["year"].max()) if not shown.empty else None
         latest = shown[shown["year"] == year].sort_values("value") if year else shown
-        fig.add_trace(go.Bar(x=latest["value"], y=latest["label"], orientation="h", marker={"color": ACCENT},
+        fig.add_trace(go.Bar(x=latest["value"], y=latest["label"].map(as_chart_text), orientation="h", marker={"color": ACCENT},
                              text=[format_value(v, unit) for v in latest["value"]], textposition="outside",
                              cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
         fig = _layout(fig, breakdown_title(frame, dim, unit, min_cell, labels), y_title + (f", {year}" if year else ""), "",
@@ -566,17 +570,20 @@ PERIOD_WORDS = {"calendar": "calendar years, January to December",
 def measure_words(measure, segments: dict[str, str]) -> str:
     """A measure in plain words, its SQL fragments quoted: 'Counts the records of `victims`
     by the year of `identified_date`, where minor (`age < 18`) and ...'."""
-    agg = AGG_WORDS.get(measure.agg, measure.agg)
-    if measure.agg == "count" and measure.expr:
-        agg = f"Counts the records with a value of `{measure.expr}`"
-    text = agg.format(f"`{measure.expr}`") + f" in the table `{measure.table}`"
-    if measure.until:
-        text += (f", open at each year's end (`as_of`): from `{measure.date}` until `{measure.until}`, an empty "
-                 f"`{measure.until}` meaning still open")
+    code = as_markdown_code  # the file's fragments, quoted so that none can end its quote early
+    if measure.agg == "count" and measure.expr:  # not through .format: the fragment may hold braces
+        text = f"Counts the records with a value of {code(measure.expr)}"
     else:
-        text += (f", by the year of `{measure.date}`" if measure.date else f", by the year in `{measure.year}`")
+        text = AGG_WORDS.get(measure.agg, measure.agg).format(code(measure.expr))
+    text += f" in the table {code(measure.table)}"
+    if measure.until:
+        text += (f", open at each year's end (`as_of`): from {code(measure.date)} until {code(measure.until)}, an "
+                 f"empty {code(measure.until)} meaning still open")
+    else:
+        text += (f", by the year of {code(measure.date)}" if measure.date else f", by the year in {code(measure.year)}")
     if measure.where:
-        conditions = [f"{w} (`{segments[w]}`)" if w in segments else f"`{w}`" for w in measure.where]
+        conditions = [f"{as_markdown_text(w)} ({code(segments[w])})" if w in segments else code(w)
+                      for w in measure.where]
         text += ", where " + " and ".join(conditions)
     if measure.cumulative:
         text += "; a running total since the first year"
@@ -591,7 +598,7 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
     ind = result.indicator
     if ind is None:
         return []
-    rows = [("Description", ind.description or "–")]
+    rows = [("Description", as_markdown_text(ind.description or "–"))]
     rows += [(ROLE_WORDS[role], measure_words(m, segments)) for role, m in ind.parts.items()]
     if ind.is_ratio:
         rows.append(("Value", "Numerator ÷ denominator" + (f" × {ind.factor:,.0f}" if ind.factor != 1 else "")))
@@ -619,7 +626,7 @@ def definition(result: IndicatorResult, segments: dict[str, str], in_force: Iter
                      + " (the status is judged against these)"))
     for name, value in (("Source", ind.source), ("Owner", ind.owner), ("SDG targets", ", ".join(ind.sdg))):
         if value:
-            rows.append((name, value))
+            rows.append((name, as_markdown_text(value)))
     return rows
 
 
@@ -802,13 +809,15 @@ def progress_bar(share: float | None, width: int = 8) -> str:
     return f":blue[{'█' * filled}]{'░' * (width - filled)} {share:.0f}%"
 
 
-def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    """`frame`'s `columns` (name -> heading) as a Markdown table; long text wraps on screen."""
-    def text(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("$", "\\$").replace("\n", " ")  # $ would start LaTeX
+def markdown_table(frame: pd.DataFrame, columns: dict[str, str], own_markup: Collection[str] = ()) -> str:
+    """`frame`'s `columns` (name -> heading) as a Markdown table; long text wraps on screen.
+    A cell is data, shown as typed (a name's ** or $ is read, not run), except in the
+    `own_markup` columns, whose cells this package wrote as Markdown (the progress bar)."""
+    def text(column: str, value: object) -> str:
+        return str(value) if column in own_markup else as_markdown_text(value)
 
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
+    lines += ["| " + " | ".join(text(c, row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
     return "\n".join(lines)
 
 
@@ -824,7 +833,7 @@ def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: d
 def status_lines(strip: pd.DataFrame) -> list[str]:
     """One Markdown line per indicator of a status strip: status in words, name, latest value
     against the target."""
-    return [f"**{row['Status']}** · {row['Indicator']}"
+    return [f"**{row['Status']}** · {as_markdown_text(row['Indicator'])}"
             + (" (input, not in the pillar's score)" if row.get("Kind") == "input" else "")
             + f": {row['Latest']} (target {row['Target']})"
             for _, row in strip.iterrows()]

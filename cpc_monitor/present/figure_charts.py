@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from cpc_monitor.evaluation.figures import FigureValues, SeriesInfo
 from cpc_monitor.present.charts import AXIS_TITLES, CHART_HEIGHT, LEGEND_ROW_PX, OKABE_ITO, _layout, code_label
-from cpc_monitor.present.formatting import format_usd, format_value, is_missing
+from cpc_monitor.present.formatting import as_chart_text, format_usd, format_value, is_missing
 from cpc_monitor.present.parish_map import HIDDEN_FILL, SCALE, parish_map
 
 GREY = "#AEB7C2"  # groups that are the rest ("unknown", "not recorded"), in a quiet grey
@@ -175,7 +175,10 @@ def _figure(traces: list[dict], title: str, x_title: str, y_title: str, layout: 
             height: int = CHART_HEIGHT, legend: bool = True, full: bool = False) -> go.Figure:
     """A figure in the overview's look: the title wrapped to the chart's width, the legend
     below the x-axis title with room made for its rows."""
-    text, lines = _wrap(title, FULL_TITLE_CHARS if full else TITLE_CHARS)
+    text, lines = _wrap(as_chart_text(title), FULL_TITLE_CHARS if full else TITLE_CHARS)
+    for trace in traces:  # names come from the indicator file: shown as typed, never as markup
+        if trace.get("name"):
+            trace["name"] = as_chart_text(trace["name"])
     names = [t.get("name", "") for t in traces if t.get("showlegend", True) and t.get("name")]
     width = LEGEND_WIDTH * (2 if full else 1)
     rows = 1 + sum(len(n) + 6 for n in names) * 7 // width if legend and names else 0
@@ -455,7 +458,8 @@ def _bars_by_group(values: FigureValues, labels, dim: str | None) -> go.Figure:
         rows = rows[rows["dim"] == (dim or "")].set_index("group").reindex(order if dim else [""]).reset_index()
         frames.append(rows)
         text = [shown(v, unit, h, values.min_cell) for v, h in zip(rows["value"], rows["suppressed"].fillna(False))]
-        traces.append({"type": "bar", "orientation": "h", "y": [label_of(labels, dim or "", g) for g in rows["group"]],
+        traces.append({"type": "bar", "orientation": "h",
+                       "y": [as_chart_text(label_of(labels, dim or "", g)) for g in rows["group"]],
                        "x": rows["value"].tolist(), "name": info.label,
                        "marker": {"color": [DARK, OKABE_ITO[0]][i % 2] if len(values.series) > 1 else OKABE_ITO[0]},
                        "text": text, "textposition": "outside", "cliponaxis": False,
@@ -491,7 +495,7 @@ def _funnel(values: FigureValues, labels, year: int | None) -> go.Figure:
     text = [shown(v, "count", h, values.min_cell) + (f" ({v / first:.0%} of the first)" if i and v is not None
                                                       and not h and first else "")
             for i, (_, v, h) in enumerate(stages)]
-    trace = {"type": "funnel", "y": [s[0] for s in stages], "x": [s[1] or 0 for s in stages], "text": text,
+    trace = {"type": "funnel", "y": [as_chart_text(s[0]) for s in stages], "x": [s[1] or 0 for s in stages], "text": text,
              "textinfo": "text", "textposition": "outside", "cliponaxis": False,
              "marker": {"color": [OKABE_ITO[(3, 0, 4)[i % 3]] for i in range(len(stages))]},
              "connector": {"fillcolor": "#EEF1F4"}, "hovertemplate": "%{y}: %{text}<extra></extra>"}
@@ -550,11 +554,11 @@ def _heatmap(values: FigureValues, labels) -> go.Figure:
             text_row.append(f"<{values.min_cell}" if h else ("none yet" if not started else f"{v:,.0f}"))
         z.append(z_row)
         text.append(text_row)
-    names = [label_of(labels, dim, g) for g in order]
+    names = [as_chart_text(label_of(labels, dim, g)) for g in order]
     trace = {"type": "heatmap", "z": z, "x": _x(values, list(grid.columns)), "y": names, "colorscale": SCALE,
              "zmin": 0, "xgap": 1, "ygap": 2, "customdata": text,
              "hovertemplate": "%{y}<br>%{x|%b %Y}: %{customdata}<extra></extra>",
-             "colorbar": {"title": {"text": info.label, "side": "right"}, "thickness": 12, "outlinewidth": 0}}
+             "colorbar": {"title": {"text": as_chart_text(info.label), "side": "right"}, "thickness": 12, "outlinewidth": 0}}
     visible = parts[parts["value"].notna() & ~parts["suppressed"]]
     finding = ""
     if not visible.empty:

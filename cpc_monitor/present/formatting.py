@@ -2,12 +2,41 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
 # Words for units, used in axis titles and tables.
 UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "days": "days",
                "usd": "US$", "jmd": "J$", "months": "months"}
+
+
+# Characters to which Markdown, Streamlit (colour directives, icons) or LaTeX give a meaning.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def as_markdown_text(text: object) -> str:
+    """Free text (from the indicator file or the data) written so that Markdown shows it as
+    typed: a name holding **, [a](javascript:...), $...$ or <b> is read, never run."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def as_markdown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for st.table, which reads every cell as Markdown: each text cell as typed."""
+    return frame.map(lambda v: as_markdown_text(v) if isinstance(v, str) else v)
+
+
+def as_markdown_code(text: object) -> str:
+    """Free text as a Markdown code span that no backtick inside it can close early."""
+    body = str(text).replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)
+    return f"{fence} {body} {fence}" if "`" in body else f"{fence}{body}{fence}"
+
+
+def as_chart_text(text: object) -> str:
+    """Free text written so that plotly shows it as typed: plotly reads <b>, <a href> and
+    <br> in titles, names and labels, and &lt; shows as <."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def is_missing(value: float | None) -> bool:

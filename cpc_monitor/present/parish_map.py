@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from cpc_monitor.present.charts import FONT
-from cpc_monitor.present.formatting import day_words, format_value
+from cpc_monitor.present.formatting import as_chart_text, day_words, format_value
 
 # ColorBrewer Blues (sequential, readable with any colour vision, prints in grey).
 SCALE = [[0.0, "#F0F6FB"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
@@ -31,6 +31,7 @@ def parish_map(values: pd.DataFrame, spaces: pd.DataFrame, title: str, value_lab
     filter); `spaces`: space_id, name, parish, operator, opened_date[, closed_date];
     `tiles`: parish -> (column, row) of its tile, and `operators`: code -> name, both from
     the indicator file."""
+    title, value_label = as_chart_text(title), as_chart_text(value_label)  # the file's words, never markup
     grid = {parish: (int(cell[0]), int(cell[1])) for parish, cell in tiles.items()}
     figures = _figures(values, grid)
     known = [v for v, hidden in figures.values() if v is not None and not hidden]
@@ -135,7 +136,7 @@ def _space_hover(space, operators: dict[str, str]) -> str:
     operator = operators.get(code, code or "–")
     opened = getattr(space, "opened_date", None)
     closed = getattr(space, "closed_date", None)
-    lines = [f"<b>{name}</b>", f"Operator: {operator}", f"Opened: {(day_words(opened) or 'not recorded')}"]
+    lines = [f"<b>{as_chart_text(name)}</b>", f"Operator: {as_chart_text(operator)}", f"Opened: {(day_words(opened) or 'not recorded')}"]
     if closed is not None and not pd.isna(closed):
         lines.append(f"Closed: {day_words(closed)}")
     return "<br>".join(lines)

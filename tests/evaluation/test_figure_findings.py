@@ -5,6 +5,7 @@ total that would give the hidden parts back, and the spaces listed with dates as
 Real sample databases, no mocks (tests/evaluation/test_figures.py has the numbers against SQL)."""
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def title_of(fig: go.Figure) -> str:
-    return fig.layout.title.text.replace("<br>", " ")
+    """A chart's title as the reader sees it (line breaks as spaces, &lt; as <)."""
+    return html.unescape(fig.layout.title.text.replace("<br>", " "))
 
 
 # ----------------------------------------------------------------------------- the parish map
@@ -223,7 +225,7 @@ def test_explorer_breakdowns_name_groups_by_their_labels_and_no_largest_among_ze
         latest = int(values["year"].max())
         for dim in ("sex", "nationality"):
             fig = charts.breakdown_chart(values, dim, result.unit, MIN_CELL, iset.labels.get(dim))
-            title = fig.layout.title.text.replace("<br>", " ")
+            title = title_of(fig)
             cells = values[(values["dim"] == dim) & (values["year"] == latest)]
             if not (cells["value"] > 0).any():
                 assert title == f"By {dim}: none in {latest}", title
