@@ -26,6 +26,7 @@ import streamlit as st
 
 from cpc_monitor.app import roles, settings
 from cpc_monitor.errors import RolesFileError
+from cpc_monitor.present.formatting import markdown_text
 
 # Host names that always mean this machine (addresses are checked as addresses).
 LOOPBACK_NAMES = ("localhost",)
@@ -141,12 +142,13 @@ def _signed_in(policy: roles.Roles) -> Access:
         return replace(base, user="", reason="you are not signed in")
     if not email:
         return replace(base, reason="your sign-in did not give an e-mail address, so the roles file cannot name you")
+    shown = markdown_text(email)  # the reason is shown as Markdown: the provider's text stays text
     if user.get("email_verified") is False:
-        return replace(base, reason=f"your provider has not verified the e-mail address {email}")
+        return replace(base, reason=f"your provider has not verified the e-mail address {shown}")
     role = policy.role_of(email)
     if role not in roles.WRITERS:
         listed = "a viewer" if email in policy.users else "not listed in the roles file, so a viewer"
-        return replace(base, reason=f"you are signed in as {email}, {listed}")
+        return replace(base, reason=f"you are signed in as {shown}, {listed}")
     return replace(base, allowed=True, role=role)
 
 

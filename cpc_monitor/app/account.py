@@ -3,36 +3,27 @@ Sign out buttons when sign-in is configured, and local mode's word on whether th
 may change data. The decision itself is access.current(); this module only shows it."""
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from cpc_monitor.app import access
+from cpc_monitor.present.formatting import markdown_text
 
 SIGN_IN_PROBLEM = "_cpc_sign_in_problem"  # session key: why the last Sign in click could not start
 ROLE_WORDS = {"viewer": "viewer", "editor": "editor", "admin": "administrator"}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
-
-
-def plain(text: str) -> str:
-    """`text` shown as itself in Markdown: an e-mail from a provider is data, never formatting."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
 def sidebar_account() -> None:
     """Draw the account block in the sidebar (called by dashboard.py on every run)."""
     decision = access.current()
     with st.sidebar:
         if decision.roles_problem:
             st.error("The roles file cannot be used, so everyone is a viewer until it is fixed:\n\n"
-                     + "\n\n".join(plain(line) for line in decision.roles_problem.splitlines()),
+                     + "\n\n".join(markdown_text(line) for line in decision.roles_problem.splitlines()),
                      icon=":material/error:")
         if decision.signed_in_mode:
             _signed_in_block(decision)
         elif decision.allowed:
             st.caption("Local mode (no sign-in set up): this browser may change data, as administrator.")
         else:
-            st.caption(f"Local mode, read-only: {plain(decision.reason)}.")
+            st.caption(f"Local mode, read-only: {markdown_text(decision.reason)}.")
 
 
 def _signed_in_block(decision: access.Access) -> None:
@@ -43,7 +34,7 @@ def _signed_in_block(decision: access.Access) -> None:
         st.caption("Not signed in: you see the dashboard as a viewer, with small counts hidden.")
         st.button("Sign in", key="sign_in", on_click=_sign_in, icon=":material/login:")
         return
-    st.caption(f"Signed in as {plain(decision.user)} · {ROLE_WORDS.get(decision.role, decision.role)}")
+    st.caption(f"Signed in as {markdown_text(decision.user)} · {ROLE_WORDS.get(decision.role, decision.role)}")
     st.button("Sign out", key="sign_out", on_click=st.logout, icon=":material/logout:")
 
 

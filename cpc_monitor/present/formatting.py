@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
 # Words for units, used in axis titles and tables.
 UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "days": "days",
                "usd": "US$", "jmd": "J$", "months": "months"}
+
+
+# Markdown's active characters (and $ for Streamlit's LaTeX); '.', '-' and '!' act only at a line's start.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>#|~$])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` (a name from outside: an e-mail a sign-in provider sent) shown as itself inside
+    Markdown, never as a link, emphasis or HTML."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", str(text))
 
 
 def is_missing(value: float | None) -> bool:
