@@ -313,3 +313,35 @@ def test_the_example_roles_file_is_valid_and_names_no_real_address() -> None:
     policy = roles.load_roles(example)
     assert set(policy.users.values()) == {"viewer", "editor", "admin"}
     assert all(email.endswith("@example.org") for email in policy.users)
+
+
+def _provider() -> None:
+    import streamlit as st
+
+    from cpc_monitor.app import access
+
+    st.session_state["provider"] = access.sign_in_provider()
+
+
+@pytest.mark.parametrize("section, provider", [
+    (AUTH["auth"], None),  # one provider, configured directly under [auth]: st.login()
+    ({k: v for k, v in AUTH["auth"].items() if k in ("redirect_uri", "cookie_secret")}
+     | {"microsoft": {k: v for k, v in AUTH["auth"].items() if k not in ("redirect_uri", "cookie_secret")}},
+     "microsoft"),  # a named one ([auth.microsoft]): st.login("microsoft")
+], ids=["[auth]", "[auth.microsoft]"])
+def test_sign_in_uses_the_provider_secrets_toml_configures(section: dict, provider: str | None) -> None:
+    at = AppTest.from_function(_provider, default_timeout=APP_TIMEOUT)
+    at.secrets = {"auth": section}
+    at.run()
+    assert not at.exception and at.session_state["provider"] == provider
+
+
+def test_a_sign_in_that_cannot_start_is_a_message_not_a_traceback(project: Path) -> None:
+    # AppTest's secrets reach the dashboard but not st.login's own check, which then finds no
+    # usable [auth] section: just what an incomplete secrets.toml gives.
+    at = open_as(None, page=None)
+    at.sidebar.button(key="sign_in").click().run()
+    assert not at.exception
+    message = at.sidebar.error[0].value
+    assert message.startswith("Sign-in is not set up correctly: ")
+    assert message.endswith("Check the [auth] section of .streamlit/secrets.toml (docs/deployment.md lists its keys).")
