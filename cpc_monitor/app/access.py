@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
-from typing import Mapping
+from collections.abc import Mapping
 
 import streamlit as st
 
