@@ -56,6 +56,11 @@ def page_user() -> str:
     return access.current().who
 
 
+def pairs_hidden_words() -> str:
+    """Why the duplicate pairs are not drawn in safe mode, and how to see them, for this request's role."""
+    return data_safe.PAIRS_HIDDEN if access.current().exact_numbers else data_safe.PAIRS_HIDDEN_LOCKED
+
+
 def loopback_notice() -> str:
     """Why the page does not write here, and how to make it."""
     return access.read_only_notice(access.current())

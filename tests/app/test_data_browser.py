@@ -173,6 +173,8 @@ def expect_a_viewer(page: Page) -> None:
     expect(safe).to_be_disabled()
     page.get_by_role("tab", name="Duplicates").click()
     expect(page.get_by_text("Duplicate pairs are not shown while presentation-safe numbers are on.")).to_be_visible()
+    expect(page.get_by_text("reviewing pairs needs someone signed in as an editor or admin",
+                            exact=False)).to_be_visible()
     expect(page.get_by_role("button", name="Same person")).to_have_count(0)
 
 

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.timeout(600)
 
 DATA = "pages/data.py"
 # What st.login needs in secrets.toml; AppTest never follows the sign-in itself.
-AUTH = {"auth": {"redirect_uri": "http://127.0.0.1:8770/oauth2callback", "cookie_secret": "a-test-cookie-secret-32-chars-long",
+AUTH = {"auth": {"redirect_uri": "http://127.0.0.1:8770/oauth2callback",
+                 "cookie_secret": "a-test-cookie-secret-32-chars-long",
                  "client_id": "cpc-monitor", "client_secret": "not-a-secret",
                  "server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration"}}
 ROLES_YAML = """\
@@ -136,19 +137,21 @@ def test_a_viewer_cannot_see_or_reach_upload_decisions_or_exact_numbers(project:
     assert safe.value is True and safe.disabled
     assert any(c.value.startswith(f"Small counts stay hidden: {why}.") for c in at.sidebar.caption)
     duplicates = tab(at, "Duplicates")
-    assert duplicates.info[0].value == data_safe.PAIRS_HIDDEN and not duplicates.button and not duplicates.table
+    assert duplicates.info[0].value == data_safe.PAIRS_HIDDEN_LOCKED
+    assert not duplicates.button and not duplicates.table
 
     # The switch cannot be clicked; a forged widget value (as a crafted WebSocket message would
     # send) changes nothing either: the page stays safe.
     at.session_state[SAFE_KEY] = False
     at.run()
     assert at.toggle(key=SAFE_KEY).value is True
-    assert tab(at, "Duplicates").info[0].value == data_safe.PAIRS_HIDDEN and not tab(at, "Duplicates").table
+    assert tab(at, "Duplicates").info[0].value == data_safe.PAIRS_HIDDEN_LOCKED and not tab(at, "Duplicates").table
 
     # Calling the actions directly is refused inside each action, and writes nothing.
     called = call_actions_as(user, project)
     assert called.session_state["upload"].report is None
-    assert called.session_state["upload"].message.startswith(f"Uploads and duplicate decisions are switched off: {why}.")
+    refused = f"Uploads and duplicate decisions are switched off: {why}."
+    assert called.session_state["upload"].message.startswith(refused)
     assert not called.session_state["decide"].ok and not called.session_state["undo"].ok
     assert called.session_state["decide"].text.startswith("Uploads and duplicate decisions are switched off")
     assert sha256(project) == before
@@ -250,8 +253,8 @@ def test_a_broken_roles_file_makes_everyone_a_viewer_with_the_message(project: P
                                                 "is fixed:")
     assert problem in at.sidebar.error[0].value
     notice = tab(at, "Upload").warning[0].value
-    assert notice.startswith(f"Uploads and duplicate decisions are switched off: the roles file {tmp_path / 'roles.yaml'}"
-                             " cannot be used, so everyone is a viewer until it is fixed")
+    assert notice.startswith("Uploads and duplicate decisions are switched off: the roles file "
+                             f"{tmp_path / 'roles.yaml'} cannot be used, so everyone is a viewer until it is fixed")
     assert problem in notice
     assert len(at.file_uploader) == 0
     assert at.toggle(key=SAFE_KEY).disabled and at.toggle(key=SAFE_KEY).value is True
