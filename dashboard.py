@@ -4,7 +4,7 @@ Builds the sample database on first run, draws the sidebar filters, and navigate
 over the thin pages in pages/ (their list is cpc_monitor/app/navigation.py)."""
 import streamlit as st
 
-from cpc_monitor.app import header, navigation, settings, sidebar
+from cpc_monitor.app import account, header, navigation, settings, sidebar
 
 # An emoji icon: Streamlit draws it in the page. A :material/...: icon would be fetched from
 # fonts.gstatic.com, and the dashboard makes no request off this machine.
@@ -22,6 +22,7 @@ page = st.navigation(navigation.pages())
 with st.sidebar:
     st.markdown("### CPC Monitor")
     st.caption("US–Jamaica Child Protection Compact: progress toward 2030")
+account.sidebar_account()
 sidebar.sidebar_filters()
 header.mark_entry_script()
 page.run()

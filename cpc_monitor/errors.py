@@ -94,6 +94,18 @@ class DecisionError(CpcError):
     """A duplicate decision or undo that cannot be made (unknown id, wrong order, already decided ...)."""
 
 
+# ----------------------------------------------------------------------------- sign-in and roles
+
+
+class RolesFileError(CpcError):
+    """The roles file cannot be used; `problems` holds one line per problem (file, line, fix).
+    The dashboard then treats everyone as a viewer."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
 # ----------------------------------------------------------------------------- the sample and the command line
 
 

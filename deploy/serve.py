@@ -8,8 +8,10 @@ the Streamlit processes on loopback ports and nginx in the foreground, prints th
 and stops them all on Ctrl-C (or when one of them dies). Requires Debian's nginx
 (`apt-get install nginx`).
 
-Behind the proxy every page is read-only: the write guard (cpc_monitor/app/access.py) sees
-nginx's forwarding headers. Imports go through the command line on the server."""
+Without sign-in, every page is read-only behind the proxy: the write guard
+(cpc_monitor/app/access.py) sees nginx's forwarding headers, and imports go through the
+command line on the server. With sign-in (an [auth] section in .streamlit/secrets.toml),
+editors and admins named in the roles file write through the proxy too."""
 from __future__ import annotations
 
 import argparse
@@ -147,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with serving(args.processes, args.port, args.listen, args.db, args.run, args.host_name,
                      args.app_port) as deployment:
             print(f"CPC Monitor: {deployment.url} ({args.processes} Streamlit processes behind nginx; "
-                  f"read-only through the proxy). Config and logs: {deployment.run}. Ctrl-C stops all.", flush=True)
+                  f"read-only through the proxy unless sign-in is set up). Config and logs: {deployment.run}. "
+                  "Ctrl-C stops all.", flush=True)
             while True:
                 time.sleep(1)
                 # One process gone: stop the others rather than serve a partial deployment.

@@ -112,7 +112,7 @@ with duplicates_tab:
     heading, shown = ui_data.review_words(count, len(pairs), limit)
     st.markdown(heading)
     if safe:
-        st.info(ui_data.data_safe.PAIRS_HIDDEN, icon=":material/visibility_off:")
+        st.info(ui_data.pairs_hidden_words(), icon=":material/visibility_off:")
     elif shown:
         st.caption(shown)
     choice = st.session_state.get(CHOICE)

@@ -1,6 +1,7 @@
-"""Streamlit helpers of the Data page (pages/data.py): the loopback gate for writes, the
-upload flow the page and its tests share, CSV downloads (through exports) guarded against formula
-injection, the cached review and quality figures, and the small renderers each tab uses.
+"""Streamlit helpers of the Data page (pages/data.py): the role check on writes
+(access.current), the upload flow the page and its tests share, CSV downloads (through
+exports) guarded against formula injection, the cached review and quality figures, and the
+small renderers each tab uses.
 With presentation-safe numbers on, the figures go through data_safe before they are drawn.
 
 The writes themselves belong to the package (importer.import_upload, dedupe.decide/undo);
@@ -28,10 +29,6 @@ from cpc_monitor.errors import CpcError
 from cpc_monitor.definitions.indicators import load_indicators
 from cpc_monitor.intake.importer import ImportReport
 
-# Until sign-in exists (issue 4), the page writes only while the server listens on one of these.
-LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
-# The audit log's "who" for everything done from the page, until sign-in exists.
-PAGE_USER = "local"
 OUTLIER_COLOUR = OKABE_ITO[4]  # vermillion: unusual months, marked by shape (diamond) as well
 TABLE_ROWS, TABLE_HEIGHT = 12, 480  # a problems table longer than 12 rows scrolls inside 480 px
 SHOWN_PROBLEMS = 500  # problems drawn on the page (a static table); the CSV download has every one
@@ -49,33 +46,25 @@ TABLE_WORDS = {"cfs_sessions": "Child-friendly space sessions", "child_friendly_
 # ----------------------------------------------------------------------------- writes
 
 
-def _listening_on_loopback() -> bool:
-    return str(st.get_option("server.address") or "").strip("[]") in LOOPBACK_ADDRESSES
-
-
 def writes_allowed() -> bool:
-    """True only when the server listens on loopback and this request is a local browser's
-    (access.judge: loopback Host and client, no forwarding headers)."""
-    return _listening_on_loopback() and access.current().allowed
+    """True only for an editor or admin (access.current: signed in, or local mode's own browser)."""
+    return access.current().allowed
 
 
 def page_user() -> str:
-    """The audit log's "who" for a write from the page: local mode and the client's address."""
-    client = access.current().client
-    return PAGE_USER if client in ("local", "unknown") else f"{PAGE_USER} ({client})"
+    """The audit log's "who" for a write from the page: the signed-in e-mail, or local mode and
+    the client's address."""
+    return access.current().who
+
+
+def pairs_hidden_words() -> str:
+    """Why the duplicate pairs are not drawn in safe mode, and how to see them, for this request's role."""
+    return data_safe.PAIRS_HIDDEN if access.current().exact_numbers else data_safe.PAIRS_HIDDEN_LOCKED
 
 
 def loopback_notice() -> str:
     """Why the page does not write here, and how to make it."""
-    if _listening_on_loopback():
-        return access.read_only_notice(access.current())
-    address = st.get_option("server.address") or "every network address"
-    return (f"Uploads and duplicate decisions are switched off: this server listens on {address}, not only on "
-            f"this computer's loopback address ({', '.join(LOOPBACK_ADDRESSES)}), and the dashboard has no sign-in "
-            "yet, so it cannot tell who would be changing the data. To load data, run the "
-            "dashboard on the computer that holds the database with `streamlit run dashboard.py "
-            "--server.address 127.0.0.1` and open http://127.0.0.1:8501, or use the command line: "
-            "`python -m cpc_monitor import --db PATH TABLE FILE --dry-run`.")
+    return access.read_only_notice(access.current())
 
 
 @dataclass(frozen=True)
@@ -95,8 +84,9 @@ def run_upload(db_path: str | os.PathLike, table: str, filename: str, data: byte
                dry_run: bool = True) -> UploadOutcome:
     """Check (dry_run) or import one uploaded file through importer.import_upload, as the page does.
 
-    Refused outright when the server is not on loopback. After a real import every
-    st.cache_data entry is cleared, so every page reads the new file."""
+    Refused outright unless access.current() allows writes: checked here, inside the action,
+    not only where the page draws the uploader. After a real import every st.cache_data
+    entry is cleared, so every page reads the new file."""
     if not writes_allowed():
         return UploadOutcome(None, loopback_notice())
     try:
@@ -267,7 +257,7 @@ class Note:
 
 
 def decide(db_path: Path, kept: str, other: str, decision: str) -> Note:
-    """Record a duplicate decision as the page user (loopback only) and say what it did."""
+    """Record a duplicate decision as the page user (editors and admins only) and say what it did."""
     if not writes_allowed():
         return Note(False, loopback_notice())
     try:
@@ -279,7 +269,7 @@ def decide(db_path: Path, kept: str, other: str, decision: str) -> Note:
 
 
 def undo(db_path: Path, kept: str, other: str) -> Note:
-    """Remove a duplicate decision as the page user (loopback only) and say what it did."""
+    """Remove a duplicate decision as the page user (editors and admins only) and say what it did."""
     if not writes_allowed():
         return Note(False, loopback_notice())
     try:

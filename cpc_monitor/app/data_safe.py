@@ -17,6 +17,11 @@ PAIRS_HIDDEN = ("**Duplicate pairs are not shown while presentation-safe numbers
                 "children's records side by side (ids, dates, ages, parish), so it must not be on a screen "
                 "others can see. To review pairs, turn off *Presentation-safe numbers* in the sidebar on a "
                 "trusted screen, such as your own computer with no one looking on.")
+# The same, for someone whose role may not turn presentation-safe numbers off (a viewer).
+PAIRS_HIDDEN_LOCKED = ("**Duplicate pairs are not shown while presentation-safe numbers are on.** Each pair sets out "
+                       "two children's records side by side (ids, dates, ages, parish). Presentation-safe numbers "
+                       "stay on for your role (the sidebar says why), so reviewing pairs needs someone signed in "
+                       "as an editor or admin.")
 # An audit entry on a duplicate decision names two victim records: in safe mode it says only this.
 DECISION_WORDS = {"duplicate_decision": "A decision on a likely duplicate pair (the records are not shown while "
                                         "presentation-safe numbers are on).",

@@ -1,5 +1,5 @@
-"""Where the dashboard's files are: the one default path of the database and of the
-indicator file (each overridable by an environment variable), and their version stamps."""
+"""Where the dashboard's files are: the one default path of the database, of the indicator
+file and of the roles file (each overridable by an environment variable), and their version stamps."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,8 @@ DB_ENV = "CPC_DB"  # names another database file (tests, benchmarks)
 DEFAULT_DB = "data/cpc.duckdb"
 INDICATORS_ENV = "CPC_INDICATORS"  # names another indicator file (tests load a broken one)
 DEFAULT_INDICATORS = "indicators.yaml"
+ROLES_ENV = "CPC_ROLES"  # names another roles file (tests, a deployment keeping it outside the project)
+DEFAULT_ROLES = "roles.yaml"
 
 
 def db_path() -> Path:
@@ -24,6 +26,11 @@ def db_path() -> Path:
 def indicators_path() -> Path:
     """The indicator file: $CPC_INDICATORS, else indicators.yaml."""
     return Path(os.environ.get(INDICATORS_ENV) or DEFAULT_INDICATORS)
+
+
+def roles_path() -> Path:
+    """The roles file (e-mail -> viewer, editor or admin): $CPC_ROLES, else roles.yaml."""
+    return Path(os.environ.get(ROLES_ENV) or DEFAULT_ROLES)
 
 
 def ensure_database() -> Path:

@@ -1,10 +1,12 @@
 """The sidebar's filters and the presentation-safe switch: drawn by dashboard.py on every
 run (widgets keyed `filter_*` in st.session_state, so they persist across pages) and read
-by every page."""
+by every page. Only a role allowed to (access.current().exact_numbers) may turn the
+presentation-safe switch off."""
 from __future__ import annotations
 
 import streamlit as st
 
+from cpc_monitor.app import access
 from cpc_monitor.app.cache import min_cell, year_span
 from cpc_monitor.evaluation.measures import Filters
 from cpc_monitor.present.charts import code_label as label
@@ -43,14 +45,21 @@ def sidebar_filters() -> tuple[Filters, bool]:
                      help="A TIP Report year runs from April to March and is named by the year it ends in: "
                           "April 2023 to March 2024 is TIP year 2024. By default each indicator uses the "
                           "period its file gives (most use calendar years).")
-        st.toggle("Presentation-safe numbers", key=SAFE_KEY,
+        decision = access.current()
+        if not decision.exact_numbers:  # a viewer: the switch stays on, whatever the browser sends
+            st.session_state[SAFE_KEY] = True
+        st.toggle("Presentation-safe numbers", key=SAFE_KEY, disabled=not decision.exact_numbers,
                   help=f"Hide counts from 1 to {min_cell() - 1} (shown as \"<{min_cell()}\") and leave them "
                        "out of charts, for screens others can see. Downloads are always suppressed.")
+        if not decision.exact_numbers:
+            st.caption(access.suppression_notice(decision))
     return current_filters()
 
 
 def current_filters() -> tuple[Filters, bool]:
-    """The Filters in force and the presentation-safe switch, as the sidebar last set them."""
+    """The Filters in force and whether numbers are presentation-safe: as the sidebar last set
+    them, and always safe for a request whose role may not turn suppression off (every page
+    reads the flag here, so none can show a viewer an exact small count)."""
     state = st.session_state
     first, last = year_span()
     years = state.get("filter_years")
@@ -59,4 +68,4 @@ def current_filters() -> tuple[Filters, bool]:
     picked = {name: tuple(state.get(f"filter_{name}") or ()) for name in _CHOICES}
     period = state.get(PERIOD_KEY) or None
     return (Filters(year_from=year_from, year_to=year_to, **picked, period=period),
-            bool(state.get(SAFE_KEY, False)))
+            bool(state.get(SAFE_KEY, False)) or not access.current().exact_numbers)

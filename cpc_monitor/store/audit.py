@@ -27,7 +27,8 @@ def log_path(db_path: str | os.PathLike) -> Path:
 
 
 def current_user(who: str | None = None) -> str:
-    """`who` when given (the page passes "local"), else the operating-system user."""
+    """`who` when given (the page passes the signed-in e-mail, or "local" and the browser's address),
+    else the operating-system user (the command line)."""
     if who:
         return who
     try:

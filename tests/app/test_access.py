@@ -15,6 +15,7 @@ LOCAL = {"Host": "127.0.0.1:8501", "Origin": "http://127.0.0.1:8501"}
 def test_a_local_browser_may_write(headers, client):
     decision = access.judge(headers, client)
     assert decision.allowed and decision.reason == "" and decision.client == client
+    assert decision.role == "admin" and decision.who == f"local ({client})"  # local mode's browser acts as admin
 
 
 @pytest.mark.parametrize("headers, client, reason", [
@@ -37,7 +38,7 @@ def test_a_local_browser_may_write(headers, client):
 ])
 def test_proxied_rebound_or_remote_requests_are_read_only(headers, client, reason):
     decision = access.judge(headers, client)
-    assert not decision.allowed
+    assert not decision.allowed and decision.role == "viewer" and not decision.exact_numbers
     assert decision.reason == reason
     assert access.read_only_notice(decision).startswith(f"Uploads and duplicate decisions are switched off: {reason}.")
 
