@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Only light modules at the top: pandas, pydantic, DuckDB and the engine are imported inside
 # the commands that use them, so `--help` and a mistyped command answer at once.
-from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, UnknownIndicator
+from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, IndicatorSaveRefused, UnknownIndicator
 
 DEFAULT_DB = "data/cpc.duckdb"
 DEFAULT_INDICATORS = "indicators.yaml"
@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndicatorFileError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
+        return 1
+    except IndicatorSaveRefused as exc:
+        for issue in exc.issues:
+            if issue.severity == "error":
+                print(issue, file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except CpcError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -88,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from cpc_monitor.cli import data as cli_data  # import, restore and duplicate review: the data-in commands
     cli_data.add_commands(sub)
+    from cpc_monitor.cli import history as cli_history  # the indicator file's versions
+    cli_history.add_commands(sub)
     return parser
 
 

@@ -24,12 +24,11 @@ from contextlib import contextmanager
 
 from cpc_monitor.definitions import yamlfile
 from cpc_monitor.errors import IndicatorFileChanged, IndicatorSaveRefused, VersionNotFound
-from cpc_monitor.store import audit
 
 INDEX = "index.jsonl"  # one JSON line per version, oldest first
 # Who a version was by when the editor found it already on disk (the file as first
 # written by hand, or changed by hand since the last save).
-FOUND_ON_DISK = "found on disk (edited outside the dashboard)"
+FOUND_ON_DISK = "outside the dashboard"
 
 
 @dataclass(frozen=True)
@@ -142,6 +141,7 @@ def save(path: str | os.PathLike, text: str, *, loaded: str, who: str, db_path: 
     text with errors (the check `validate` runs, against the database at `db_path` when it
     exists) raises IndicatorSaveRefused with every issue, and nothing is written."""
     from cpc_monitor.evaluation.checking import check_text  # the engine's check; definitions sit below it
+    from cpc_monitor.store import audit  # pandas: only a save needs it, so `history` starts at once
 
     path = Path(path)
     checked = check_text(text, path.name, db_path if Path(db_path).is_file() else None)
@@ -183,7 +183,7 @@ def _keep(path: Path, text: str, number: int, who: str, action: str, change: Cha
     folder = history_folder(path)
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomically(_version_file(path, number), text)
-    summary = "the file as it was on disk before this save" if action == "found" else change.summary()
+    summary = "the file as found on disk before a save: edited outside the dashboard" if action == "found" else change.summary()
     version = Version(number, datetime.now(timezone.utc).isoformat(timespec="seconds"), who, action,
                       sha256_text(text), summary, change.added, change.removed, list(change.changed), restored_from)
     with open(folder / INDEX, "a", encoding="utf-8") as index:
