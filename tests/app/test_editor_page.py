@@ -1,0 +1,191 @@
+"""The "Edit indicators" page (issue 9): an editor changes a 2030 target with the form,
+checks, previews, saves, sees the history and restores; a broken edit cannot be saved; a
+change on disk since loading is refused with its diff; a viewer sees no editing widget and
+an action made after access is withdrawn writes nothing. The file on disk is asserted
+after each step. Each test has its own copy of the indicator file and the database."""
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cpc_monitor.app import access
+from cpc_monitor.definitions import versions
+from cpc_monitor.store import audit
+from conftest import INDICATORS
+
+PAGE = "pages/editor.py"
+INDICATOR = "prosecution.convictions"
+TARGET_2030 = f"t_value_{INDICATOR}_1"  # its second target row: {year: 2030, value: 6}
+OLD_LINE = "      - {year: 2030, value: 6, source: assumed}\n"
+NEW_LINE = "      - {year: 2030, value: 9, source: assumed, agreed: 2025 bilateral dialogue}\n"
+REFUSED = access.Access(False, "203.0.113.9", "the request comes from 203.0.113.9, not from this computer")
+
+
+@pytest.fixture
+def files(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Private copies of the indicator file and the sample database, named for the app."""
+    ind, db = tmp_path / "indicators.yaml", tmp_path / "data" / "cpc.duckdb"
+    db.parent.mkdir()
+    shutil.copyfile(INDICATORS, ind)
+    shutil.copyfile(app_env, db)
+    monkeypatch.setenv("CPC_INDICATORS", str(ind))
+    monkeypatch.setenv("CPC_DB", str(db))
+    return ind, db
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def change_2030_target(at: AppTest) -> AppTest:
+    """Use the target form: the 2030 target of convictions becomes 9, agreed at a dialogue."""
+    at.selectbox(key="plan_indicator").set_value(INDICATOR).run()
+    at.number_input(key=TARGET_2030).set_value(9.0)
+    at.text_input(key=f"t_agreed_{INDICATOR}_1").input("2025 bilateral dialogue")
+    return button(at, "Put these targets in the draft").click().run()
+
+
+def test_an_editor_checks_previews_saves_and_restores(open_page: Callable[..., AppTest], files) -> None:
+    ind, db = files
+    original = ind.read_text(encoding="utf-8")
+    at = open_page(PAGE)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Edit the file", "Change targets", "New indicator", "History"]
+
+    at = change_2030_target(at)
+    assert not at.exception
+    assert "Nothing is saved yet" in at.info[0].value
+    assert ind.read_text(encoding="utf-8") == original  # the draft is not the file
+    assert f"`{INDICATOR}`" in next(c.value for c in at.caption if c.value.startswith("Indicators changed"))
+    diff = next(c.value for c in at.code if "your draft" in c.value)
+    assert "-" + OLD_LINE in diff and "+" + NEW_LINE in diff
+
+    at = button(at, "Check").click().run()
+    assert at.success[0].value.startswith("No errors: the draft can be saved.")
+    at = button(at, "Preview").click().run()
+    assert not at.exception
+    assert any(m.value.startswith("**Child-trafficking convictions**:") for m in at.markdown)
+    charts = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    preview = charts[f"preview_{INDICATOR}"]  # the changed indicator, drawn against its new target
+    assert "2030 target: 9" in [t.get("name") for t in preview["data"]]
+    assert preview["layout"]["title"]["text"].endswith("target 9 by 2030")
+    assert "preview_figure_prosecution_funnel" in charts  # and the declared figures that show it
+    assert ind.read_text(encoding="utf-8") == original
+
+    at = button(at, "Save").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Saved as version 2: changed prosecution.convictions (targets).")
+    saved = ind.read_text(encoding="utf-8")
+    assert saved == original.replace(OLD_LINE, NEW_LINE, 1)  # its line only (another indicator has the same one)
+    assert list(audit.entries(db)["action"]) == ["indicators_save"]
+    assert list(audit.entries(db)["who"]) == ["local"]
+
+    history = at.dataframe[0].value  # the History tab's list of versions
+    assert list(history["version"]) == [2, 1]
+    assert list(history["by"]) == ["local", versions.FOUND_ON_DISK]
+    assert "-" + OLD_LINE in next(c.value for c in at.code if c.value.startswith("--- version 1"))
+
+    at.selectbox(key="restore_version").set_value(1).run()
+    at = button(at, "Bring back version 1").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Version 1 is back, saved as version 3"), [e.value for e in at.error]
+    assert ind.read_text(encoding="utf-8") == original
+    assert list(audit.entries(db)["action"]) == ["indicators_save", "indicators_restore"]
+    assert [v.action for v in versions.versions(ind)] == ["found", "save", "restore"]
+
+
+def test_a_broken_edit_cannot_be_saved_and_other_pages_keep_the_file(open_page: Callable[..., AppTest],
+                                                                       files) -> None:
+    ind, _ = files
+    original = ind.read_text(encoding="utf-8")
+    at = open_page(PAGE)
+    at.toggle(key="editor_plain").set_value(True).run()
+    broken = original.replace("measure: {table: prosecutions, agg: count, date: outcome_date, where: [child_case, "
+                              "\"outcome = 'convicted'\"]}",
+                              "measure: {table: prosecutionz, agg: count, date: outcome_date}")
+    assert broken != original
+    at.text_area[0].input(broken).run()
+    assert not at.exception
+    error = at.error[0].value
+    assert error.startswith("The draft has 4 errors; it cannot be saved until they are fixed.")
+    report = next(m.value for m in at.markdown if "there is no table 'prosecutionz'" in m.value)
+    assert "indicator `prosecution.convictions`: there is no table 'prosecutionz'. Did you mean 'prosecutions'?" \
+        in report and "line 332" in report
+    assert button(at, "Save").disabled
+    assert ind.read_text(encoding="utf-8") == original
+    # Another user's overview still reads the saved file.
+    overview = open_page()
+    assert not overview.exception
+    assert len(overview.error) == 0 and len(overview.warning) == 0
+
+
+def test_a_change_on_disk_since_loading_is_refused_with_the_diff(open_page: Callable[..., AppTest], files) -> None:
+    ind, db = files
+    original = ind.read_text(encoding="utf-8")
+    at = change_2030_target(open_page(PAGE))
+    someone_else = original.replace("      - {year: 2025, value: 4, source: assumed}\n",
+                                    "      - {year: 2025, value: 5, source: assumed}\n")
+    ind.write_text(someone_else, encoding="utf-8")
+    at = button(at, "Save").click().run()
+    assert not at.exception
+    assert "was changed by someone else since you opened it" in at.error[0].value
+    diff = next(c.value for c in at.code if "on disk now" in c.value)
+    assert "+      - {year: 2025, value: 5, source: assumed}" in diff
+    assert ind.read_text(encoding="utf-8") == someone_else
+    assert audit.entries(db).empty
+
+
+def test_the_new_indicator_form_adds_one_to_the_draft(open_page: Callable[..., AppTest], files) -> None:
+    ind, _ = files
+    original = ind.read_text(encoding="utf-8")
+    at = open_page(PAGE)
+    form = {w.label: w for w in at.text_input}
+    form["Name, as the pages show it"].input("Children referred by schools")
+    form["Id (never reused)"].input("protection.school_referrals")
+    form["And this condition (optional)"].input("identified_by = 'school'")
+    form["Target source"].input("assumed")
+    selects = {w.label: w for w in at.selectbox}
+    selects["Pillar"].set_value("protection")
+    numbers = {w.label: w for w in at.number_input}
+    numbers["Target value"].set_value(12.0)
+    at = button(at, "Add to the draft").click().run()
+    assert not at.exception
+    assert "The new indicator 'Children referred by schools' is at the end of the draft." in at.info[0].value
+    assert "`protection.school_referrals`" in next(c.value for c in at.caption if c.value.startswith("Indicators"))
+    at = button(at, "Save").click().run()
+    assert at.success[0].value.startswith("Saved as version 2: added protection.school_referrals.")
+    saved = ind.read_text(encoding="utf-8")
+    assert saved.startswith(original)
+    assert "  - id: protection.school_referrals\n    name: Children referred by schools\n" in saved
+    assert "      - {year: 2030, value: 12, source: assumed}\n" in saved
+
+
+def test_a_viewer_sees_no_editing_widget(open_page: Callable[..., AppTest], files,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ind, db = files
+    original = ind.read_text(encoding="utf-8")
+    monkeypatch.setattr(access, "current", lambda: REFUSED)
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.warning[0].value.startswith("Changing indicators is switched off here: the request comes from "
+                                          "203.0.113.9, not from this computer.")
+    assert len(at.tabs) == 0 and len(at.text_area) == 0 and len(at.number_input) == 0
+    assert not [b for b in at.button if b.label in ("Save", "Put these targets in the draft", "Add to the draft")]
+    assert ind.read_text(encoding="utf-8") == original
+
+
+def test_an_action_after_access_is_withdrawn_writes_nothing(open_page: Callable[..., AppTest], files,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ind, db = files
+    original = ind.read_text(encoding="utf-8")
+    at = change_2030_target(open_page(PAGE))
+    monkeypatch.setattr(access, "current", lambda: REFUSED)  # e.g. the same session, now through a proxy
+    at = button(at, "Save").click().run()
+    assert not at.exception
+    assert ind.read_text(encoding="utf-8") == original
+    assert versions.versions(ind) == [] and audit.entries(db).empty
