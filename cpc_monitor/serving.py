@@ -66,10 +66,11 @@ def stop(procs: Sequence[subprocess.Popen]) -> None:
 
 @contextlib.contextmanager
 def streamlit_server(db: Path, log: Path, address: str = "127.0.0.1", port: int | None = None,
-                     options: Sequence[str] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
-    """One dashboard on address:port over `db` and the project's indicator file; yields its
-    URL and process, and stops it afterwards."""
-    env = {**os.environ, "CPC_DB": str(db), "CPC_INDICATORS": str(ROOT / "indicators.yaml")}
+                     options: Sequence[str] = (), indicators: Path | None = None
+                     ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """One dashboard on address:port over `db` and `indicators` (default: the project's
+    indicator file); yields its URL and process, and stops it afterwards."""
+    env = {**os.environ, "CPC_DB": str(db), "CPC_INDICATORS": str(indicators or ROOT / "indicators.yaml")}
     proc = start_streamlit(port or free_port(), env, log, address, options)
     try:
         url = f"http://{address}:{proc.args[proc.args.index('--server.port') + 1]}"

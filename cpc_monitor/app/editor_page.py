@@ -29,6 +29,7 @@ from cpc_monitor.evaluation.checking import Checked, check_text
 from cpc_monitor.evaluation.preview import preview
 from cpc_monitor.present import charts
 from cpc_monitor.present import figure_charts as fc
+from cpc_monitor.present.formatting import markdown_text
 
 # Session-state keys: the text as loaded from disk (what a save is compared against), the
 # draft, the last check of a draft, the last preview, the last note to show, the code
@@ -108,8 +109,9 @@ def marks(result: Checked) -> list[dict]:
 def issue_lines(issues: list[Issue]) -> str:
     """Every issue as a Markdown list: line, indicator and what to do."""
     return "\n".join(f"- **{'Error' if i.severity == 'error' else 'Warning'}**"
-                     + (f", line {i.line}" if i.line else "") + (f", indicator `{i.indicator}`" if i.indicator else "")
-                     + f": {i.message}" for i in issues)
+                     + (f", line {i.line}" if i.line else "")
+                     + (f", indicator {markdown_text(i.indicator)}" if i.indicator else "")
+                     + f": {markdown_text(i.message)}" for i in issues)
 
 
 def changed_ids() -> list[str]:
@@ -226,7 +228,7 @@ def _show_note() -> None:
     note = st.session_state.pop(NOTE, None)
     if note is None:
         return
-    getattr(st, note.kind)(note.text)
+    getattr(st, note.kind)(markdown_text(note.text))  # it quotes names and ids from the file
     if note.issues:
         st.markdown(issue_lines([i for i in note.issues if i.severity == "error"]))
     if note.diff:
@@ -418,7 +420,7 @@ def _review() -> None:
         st.caption("The draft is the same as the saved file. Change it in one of the tabs above.")
         return
     ids = changed_ids()
-    st.caption("Indicators changed: " + (", ".join(f"`{i}`" for i in ids) or "none (other parts of the file)"))
+    st.caption("Indicators changed: " + (markdown_text(", ".join(ids)) or "none (other parts of the file)"))
     result = checked(state[DRAFT])
     c = st.columns(4)
     draft_key = versions.sha256_text(state[DRAFT])
@@ -459,11 +461,12 @@ def _preview(result: Checked, ids: list[str]) -> None:
     for r in shown.results:
         with st.container(border=True):
             if r.status == "error":
-                st.error(f"**{r.name}** ({r.id}) could not be evaluated:\n\n"
-                         + "\n".join(f"- {e.message if hasattr(e, 'message') else e}" for e in r.errors))
+                st.error(f"**{markdown_text(r.name)}** ({markdown_text(r.id)}) could not be evaluated:\n\n"
+                         + "\n".join(f"- {markdown_text(e.message if hasattr(e, 'message') else e)}"
+                                      for e in r.errors))
                 continue
             values = privacy.result_values(r, safe)
-            st.markdown(f"**{r.name}**: {charts.verdict_words(r, privacy.hidden_years(values))}")
+            st.markdown(f"**{markdown_text(r.name)}**: {charts.verdict_words(r, privacy.hidden_years(values))}")
             st.plotly_chart(charts.series_chart(r, values, safe), config=CHART_CONFIG, key=f"preview_{r.id}")
     labels = result.iset.labels
     for values in shown.figures:

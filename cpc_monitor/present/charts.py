@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from cpc_monitor.evaluation import privacy, progress
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult
-from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing
+from cpc_monitor.present.formatting import format_change, format_status, format_value, is_missing, markdown_text
 from cpc_monitor.evaluation.privacy import is_small, min_cell_of, result_counts, result_values, shown_assessment
 
 # Okabe-Ito (colour-blind safe), in the order categories take them.
@@ -802,13 +802,19 @@ def progress_bar(share: float | None, width: int = 8) -> str:
     return f":blue[{'█' * filled}]{'░' * (width - filled)} {share:.0f}%"
 
 
+# Columns holding text typed into the indicator file (names): shown as typed, never as Markdown.
+TYPED_COLUMNS = ("Indicator",)
+
+
 def markdown_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     """`frame`'s `columns` (name -> heading) as a Markdown table; long text wraps on screen."""
-    def text(value: object) -> str:
+    def text(value: object, column: str) -> str:
+        if column in TYPED_COLUMNS:
+            return markdown_text(value).replace("\n", " ")
         return str(value).replace("|", "\\|").replace("$", "\\$").replace("\n", " ")  # $ would start LaTeX
 
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(text(row[c]) for c in columns) + " |" for _, row in frame.iterrows()]
+    lines += ["| " + " | ".join(text(row[c], c) for c in columns) + " |" for _, row in frame.iterrows()]
     return "\n".join(lines)
 
 
@@ -824,7 +830,7 @@ def status_strip(ev: Evaluation, pillars: tuple[str, ...], safe: bool, values: d
 def status_lines(strip: pd.DataFrame) -> list[str]:
     """One Markdown line per indicator of a status strip: status in words, name, latest value
     against the target."""
-    return [f"**{row['Status']}** · {row['Indicator']}"
+    return [f"**{row['Status']}** · {markdown_text(row['Indicator'])}"
             + (" (input, not in the pillar's score)" if row.get("Kind") == "input" else "")
             + f": {row['Latest']} (target {row['Target']})"
             for _, row in strip.iterrows()]

@@ -10,6 +10,16 @@ UNIT_LABELS = {"count": "number", "percent": "%", "per_100k": "per 100,000", "da
                "usd": "US$", "jmd": "J$", "months": "months"}
 
 
+# Characters that start Markdown (emphasis, links, code, HTML, headings, tables, LaTeX): text
+# typed into the indicator file is shown as typed, never as formatting or a link.
+_MARKDOWN_SPECIALS = "\\`*_[]<>#~|$!"
+
+
+def markdown_text(value: object) -> str:
+    """`value` escaped for st.markdown, so a name like '<b>x</b> [y](javascript:...)' reads as typed."""
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in str(value))
+
+
 def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

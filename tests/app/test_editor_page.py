@@ -61,7 +61,7 @@ def test_an_editor_checks_previews_saves_and_restores(open_page: Callable[..., A
     assert not at.exception
     assert "Nothing is saved yet" in at.info[0].value
     assert ind.read_text(encoding="utf-8") == original  # the draft is not the file
-    assert f"`{INDICATOR}`" in next(c.value for c in at.caption if c.value.startswith("Indicators changed"))
+    assert INDICATOR in next(c.value for c in at.caption if c.value.startswith("Indicators changed"))
     diff = next(c.value for c in at.code if "your draft" in c.value)
     assert "-" + OLD_LINE in diff and "+" + NEW_LINE in diff
 
@@ -114,7 +114,7 @@ def test_a_broken_edit_cannot_be_saved_and_other_pages_keep_the_file(open_page: 
     error = at.error[0].value
     assert error.startswith("The draft has 4 errors; it cannot be saved until they are fixed.")
     report = next(m.value for m in at.markdown if "there is no table 'prosecutionz'" in m.value)
-    assert "indicator `prosecution.convictions`: there is no table 'prosecutionz'. Did you mean 'prosecutions'?" \
+    assert "indicator prosecution.convictions: there is no table 'prosecutionz'. Did you mean 'prosecutions'?" \
         in report and "line 332" in report
     assert button(at, "Save").disabled
     assert ind.read_text(encoding="utf-8") == original
@@ -156,13 +156,32 @@ def test_the_new_indicator_form_adds_one_to_the_draft(open_page: Callable[..., A
     at = button(at, "Add to the draft").click().run()
     assert not at.exception
     assert "The new indicator 'Children referred by schools' is at the end of the draft." in at.info[0].value
-    assert "`protection.school_referrals`" in next(c.value for c in at.caption if c.value.startswith("Indicators"))
+    assert "protection.school\\_referrals" in next(c.value for c in at.caption if c.value.startswith("Indicators"))
     at = button(at, "Save").click().run()
-    assert at.success[0].value.startswith("Saved as version 2: added protection.school_referrals.")
+    assert at.success[0].value.startswith("Saved as version 2: added protection.school\\_referrals.")
     saved = ind.read_text(encoding="utf-8")
     assert saved.startswith(original)
     assert "  - id: protection.school_referrals\n    name: Children referred by schools\n" in saved
     assert "      - {year: 2030, value: 12, source: assumed}\n" in saved
+
+
+def test_a_name_with_html_markdown_or_a_script_link_is_shown_as_text(open_page: Callable[..., AppTest],
+                                                                      files) -> None:
+    ind, _ = files
+    name = "Referrals <b>bold</b> **loud** [click](javascript:alert(1))"
+    shown = "Referrals \\<b\\>bold\\</b\\> \\*\\*loud\\*\\* \\[click\\](javascript:alert(1))"
+    at = open_page(PAGE)
+    at.text_input(key="new_name").input(name)
+    at.text_input(key="new_id").input("protection.referrals_named")
+    at.number_input(key="new_t_value").set_value(10.0)
+    at = button(at, "Add to the draft").click().run()
+    assert f"The new indicator '{shown}' is at the end of the draft." in at.info[0].value
+    at = button(at, "Save").click().run()
+    assert at.success[0].value.startswith("Saved as version 2")
+    assert f"    name: {name}\n" in ind.read_text(encoding="utf-8")
+    overview = open_page()
+    scorecard = "\n".join(m.value for m in overview.markdown)
+    assert f"| {shown} |" in scorecard and name not in scorecard
 
 
 def test_a_viewer_sees_no_editing_widget(open_page: Callable[..., AppTest], files,
@@ -189,3 +208,14 @@ def test_an_action_after_access_is_withdrawn_writes_nothing(open_page: Callable[
     assert not at.exception
     assert ind.read_text(encoding="utf-8") == original
     assert versions.versions(ind) == [] and audit.entries(db).empty
+
+
+def test_the_code_editor_is_served_without_its_web_font_import() -> None:
+    """Its theme CSS imports a Google font: the copy served leaves that out (the browser test
+    checks that the page then makes no request off the machine)."""
+    from cpc_monitor.app import yaml_editor
+
+    build = yaml_editor._offline_build()
+    assert build is not None and (build / "index.html").is_file()
+    scripts = [p.read_text(encoding="utf-8", errors="replace") for p in build.rglob("*.js")]
+    assert scripts and not [s for s in scripts if "fonts.googleapis.com" in s]
