@@ -343,7 +343,8 @@ def _new_form() -> None:
         c[1].selectbox("Good when it", typing.get_args(Direction), key="new_direction",
                        format_func={"increase": "goes up", "decrease": "goes down",
                                     "monitor": "is only watched (not judged)"}.get)
-        c[2].selectbox("Unit", typing.get_args(Unit), key="new_unit")
+        c[2].selectbox("Unit", typing.get_args(Unit), key="new_unit",
+                       help="percent for a percent, per_100k for a rate per 100,000, usd or jmd for money.")
         c = st.columns(3)
         c[0].selectbox("Calculation", list(CALCULATIONS), format_func=CALCULATIONS.get, key="new_calculation")
         c[1].selectbox("Column (for a sum or median)", own, key="new_column")
@@ -407,7 +408,8 @@ def _history() -> None:
     c = st.columns([1, 2], vertical_alignment="bottom")
     chosen = c[0].selectbox("Bring back version", numbers, index=min(1, len(numbers) - 1), key="restore_version")
     c[1].button(f"Bring back version {chosen}", key="restore_button", on_click=restore, args=(chosen,),
-                help="It is saved as a new version, so this can be undone too.")
+                help="It is saved as a new version, so this can be undone too. Changes you have not saved are "
+                     "dropped.")
 
 
 def _review() -> None:

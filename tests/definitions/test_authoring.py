@@ -13,14 +13,9 @@ from cpc_monitor.definitions.authoring import NewIndicator, Point
 from cpc_monitor.definitions.indicators import parse_indicators
 from cpc_monitor.errors import IndicatorEditError, IndicatorFileError
 from helpers import BASE_YAML, ROOT
+from hostile_files import BILLION_LAUGHS, DEEP_BLOCKS, DEEP_BRACKETS
 
 DEFAULT_TEXT = (ROOT / "indicators.yaml").read_text(encoding="utf-8")
-BILLION_LAUGHS = "\n".join(
-    [f'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
-    + ["indicators: *l9", ""])
-DEEP_BRACKETS = "indicators: " + "[" * 100_000 + "]" * 100_000 + "\n"
-DEEP_BLOCKS = "indicators:\n" + "".join(" " * (2 * i) + f"- k{i}:\n" for i in range(1, 60))
 
 
 def changed_lines(old: str, new: str) -> list[str]:
