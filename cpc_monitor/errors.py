@@ -82,6 +82,10 @@ class IndicatorFileChanged(CpcError):
                          "saved (it would undo their change). Reload the file, make your change again, and save.")
 
 
+class IndicatorSaveFailed(CpcError):
+    """The indicator file or its history could not be written (permissions, a full disk); nothing changed."""
+
+
 class VersionNotFound(CpcError):
     """The version of the indicator file named for a diff or restore is not in its history."""
 

@@ -19,11 +19,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
 from contextlib import contextmanager
+from typing import Any, Iterator
 
 from cpc_monitor.definitions import yamlfile
-from cpc_monitor.errors import IndicatorFileChanged, IndicatorSaveRefused, VersionNotFound
+from cpc_monitor.errors import IndicatorFileChanged, IndicatorSaveFailed, IndicatorSaveRefused, VersionNotFound
 
 INDEX = "index.jsonl"  # one JSON line per version, oldest first
 # Who a version was by when the editor found it already on disk (the file as first
@@ -152,12 +152,23 @@ def save(path: str | os.PathLike, text: str, *, loaded: str, who: str, db_path: 
         if sha256_text(on_disk) != sha256_text(loaded):
             raise IndicatorFileChanged(path.name, unified_diff(loaded, on_disk, "when you opened it", "on disk now"))
         kept = versions(path)
+        # What this save adds: the file found on disk when no version holds it, then the text.
+        new: list[tuple[Version, str]] = []
         if on_disk and (not kept or kept[-1].sha256 != sha256_text(on_disk)):
-            kept.append(_keep(path, on_disk, len(kept) + 1, FOUND_ON_DISK, "found", Changes(), None))
-        change = changes(on_disk, text)
+            new.append((_version(on_disk, len(kept) + 1, FOUND_ON_DISK, "found", Changes(), None), on_disk))
         action = "restore" if restored_from is not None else "save"
-        version = _keep(path, text, len(kept) + 1, who, action, change, restored_from)
-        _write_atomically(path, text)
+        version = _version(text, len(kept) + len(new) + 1, who, action, changes(on_disk, text), restored_from)
+        new.append((version, text))
+        # Copies first, then the file, then the index: a version exists once the index names it,
+        # so a failure at any point leaves the history telling the truth.
+        try:
+            for kept_version, content in new:
+                _write_atomically(_version_file(path, kept_version.number), content)
+            _write_atomically(path, text)
+            _append_index(path, [v for v, _ in new])
+        except OSError as exc:
+            raise IndicatorSaveFailed(f"{path.name} could not be written ({exc.strerror}); nothing was changed. "
+                                      f"Check that the folder {path.parent} is writable and has free space.") from None
     how = f"restored version {restored_from} as version {version.number}" if restored_from else \
         f"saved version {version.number}"
     audit.record(db_path, f"indicators_{action}", who=who, file=path.name, sha256=version.sha256,
@@ -177,20 +188,20 @@ def _version_file(path: str | os.PathLike, number: int) -> Path:
     return history_folder(path) / f"{number:04d}{Path(path).suffix or '.yaml'}"
 
 
-def _keep(path: Path, text: str, number: int, who: str, action: str, change: Changes,
-          restored_from: int | None) -> Version:
-    """Write version `number`'s copy (atomically), then its index line."""
-    folder = history_folder(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(_version_file(path, number), text)
-    summary = "the file as found on disk before a save: edited outside the dashboard" if action == "found" else change.summary()
-    version = Version(number, datetime.now(timezone.utc).isoformat(timespec="seconds"), who, action,
-                      sha256_text(text), summary, change.added, change.removed, list(change.changed), restored_from)
-    with open(folder / INDEX, "a", encoding="utf-8") as index:
-        index.write(json.dumps(asdict(version), ensure_ascii=False) + "\n")
+def _version(text: str, number: int, who: str, action: str, change: Changes, restored_from: int | None
+             ) -> Version:
+    summary = "the file as found on disk before a save: edited outside the dashboard" if action == "found" \
+        else change.summary()
+    return Version(number, datetime.now(timezone.utc).isoformat(timespec="seconds"), who, action,
+                   sha256_text(text), summary, change.added, change.removed, list(change.changed), restored_from)
+
+
+def _append_index(path: Path, kept: list[Version]) -> None:
+    """Add the index lines of `kept` in one write, flushed to disk."""
+    with open(history_folder(path) / INDEX, "a", encoding="utf-8") as index:
+        index.write("".join(json.dumps(asdict(v), ensure_ascii=False) + "\n" for v in kept))
         index.flush()
         os.fsync(index.fileno())
-    return version
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from cpc_monitor.definitions import authoring, versions
 from cpc_monitor.definitions.authoring import Point
-from cpc_monitor.errors import IndicatorFileChanged, IndicatorSaveRefused, VersionNotFound
+from cpc_monitor.errors import IndicatorFileChanged, IndicatorSaveFailed, IndicatorSaveRefused, VersionNotFound
 from cpc_monitor.store import audit
 from helpers import BASE_YAML, sha256
 
@@ -130,4 +130,21 @@ def test_a_save_killed_before_the_swap_leaves_the_old_file(indicator_file, fresh
     with pytest.raises(KeyboardInterrupt):
         versions.save(indicator_file, GOOD_EDIT, loaded=BASE_YAML, who="pm", db_path=fresh_db)
     assert indicator_file.read_text(encoding="utf-8") == BASE_YAML
+    assert leftovers(indicator_file.parent) == []
+
+
+def test_a_disk_that_refuses_the_write_is_one_clear_message_and_changes_nothing(indicator_file, fresh_db,
+                                                                                monkeypatch):
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        if Path(dst) == indicator_file:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(IndicatorSaveFailed, match=r"indicators.yaml could not be written \(No space left on "
+                                                  r"device\); nothing was changed."):
+        versions.save(indicator_file, GOOD_EDIT, loaded=BASE_YAML, who="pm", db_path=fresh_db)
+    assert indicator_file.read_text(encoding="utf-8") == BASE_YAML
+    assert versions.versions(indicator_file) == [] and audit.entries(fresh_db).empty
     assert leftovers(indicator_file.parent) == []
