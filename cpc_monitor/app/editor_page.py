@@ -43,6 +43,7 @@ CHECK_SHOWN = "editor_check_shown"  # the draft (by hash) whose check report was
 GENERATION = "editor_generation"
 CHART_CONFIG = {"displayModeBar": False}
 NEW_MILESTONES = 2  # empty rows the target editor offers for new milestones
+UNIT_OF = {"ratio": "percent", "rate": "per_100k"}  # the unit a calculation suggests (else a count)
 ACCESS_HELP = ("Only a browser on the computer that runs the dashboard may change indicators (until sign-in "
                "exists). Open http://127.0.0.1:8501 on that computer, not through a proxy, or edit the file "
                "there and check it with `python -m cpc_monitor validate`.")
@@ -139,8 +140,9 @@ def save() -> None:
         state[NOTE] = Note("error", f"Not saved: the draft has errors. {exc}", issues=exc.issues)
         return
     except IndicatorFileChanged as exc:
-        state[NOTE] = Note("error", f"Not saved: {exc} Your draft is still here; copy what you need first. The "
-                                    "changes made on disk since you opened the file:", diff=exc.diff)
+        state[NOTE] = Note("error", f"Not saved: {exc} Your draft is still below: note your change, press 'Drop "
+                                    "my changes' to load their version, and make your change again. What they "
+                                    "changed:", diff=exc.diff)
         return
     except CpcError as exc:
         state[NOTE] = Note("error", f"Not saved: {exc}")
@@ -327,8 +329,11 @@ def _new_form() -> None:
     tables = [t for t in columns if t not in ("schema_info", "duplicate_decisions")]
     st.caption("Describe the new indicator; it is added at the end of the file. The check below then says whether "
                "it works and the preview shows what it would read.")
-    table = st.selectbox("Which records it counts (table)", tables, key="new_table",
-                         index=tables.index("victims") if "victims" in tables else 0)
+    c = st.columns(2)
+    table = c[0].selectbox("Which records it counts (table)", tables, key="new_table",
+                           index=tables.index("victims") if "victims" in tables else 0)
+    calculation = c[1].selectbox("Calculation", list(CALCULATIONS), format_func=CALCULATIONS.get,
+                                 key="new_calculation")
     own = list(columns.get(table, ()))
     dates = [c for c in own if c.endswith("_date") or c == "year"] or own
     segments = list(data.get("segments") or {}) if isinstance(data, dict) else []
@@ -343,16 +348,21 @@ def _new_form() -> None:
         c[1].selectbox("Good when it", typing.get_args(Direction), key="new_direction",
                        format_func={"increase": "goes up", "decrease": "goes down",
                                     "monitor": "is only watched (not judged)"}.get)
-        c[2].selectbox("Unit", typing.get_args(Unit), key="new_unit",
-                       help="percent for a percent, per_100k for a rate per 100,000, usd or jmd for money.")
-        c = st.columns(3)
-        c[0].selectbox("Calculation", list(CALCULATIONS), format_func=CALCULATIONS.get, key="new_calculation")
-        c[1].selectbox("Column (for a sum or median)", own, key="new_column")
-        c[2].selectbox("Date that puts a record in a year", dates, key="new_date")
+        units = typing.get_args(Unit)
+        c[2].selectbox("Unit", units, index=units.index(UNIT_OF.get(calculation, "count")),
+                       key=f"new_unit_{calculation}", help="percent for a percent, per_100k for a rate per 100,000, usd or jmd for money.")
+        c = st.columns(2)
+        c[0].selectbox("Date that puts a record in a year", dates, key="new_date")
+        if calculation in ("sum", "median"):
+            c[1].selectbox(f"Column to take the {calculation} of", own, key="new_column")
+        elif calculation == "rate":
+            c[1].selectbox("Per 100,000 of", list(POPULATIONS), format_func=POPULATIONS.get, key="new_population")
         st.multiselect("Only records that are (named conditions)", segments, key="new_filters")
         st.text_input("And this condition (optional)", placeholder="sex = 'female'", key="new_condition")
-        st.text_input("Percent: the part counted is also", placeholder="referred_date IS NOT NULL", key="new_share")
-        st.selectbox("Rate: per 100,000 of", list(POPULATIONS), format_func=POPULATIONS.get, key="new_population")
+        if calculation == "ratio":
+            st.text_input("The part counted in the percent is also", placeholder="referred_date IS NOT NULL",
+                          key="new_share", help="The percent is: records meeting every condition, out of those "
+                                                "meeting the conditions above.")
         st.multiselect("Breakdowns", own + [d for d in ("age_group",) if "age" in own], key="new_breakdowns")
         c = st.columns([1, 1, 3])
         c[0].number_input("Baseline year (0: none)", 0, 2100, 0, step=1, key="new_b_year")
@@ -366,22 +376,24 @@ def _new_form() -> None:
         c = st.columns(2)
         c[0].text_input("Data source (agency, report)", key="new_source")
         c[1].text_input("Who owns it", key="new_owner")
-        st.form_submit_button("Add to the draft", type="primary", on_click=_submit_new, args=(table,))
+        st.form_submit_button("Add to the draft", type="primary", on_click=_submit_new, args=(table, calculation))
 
 
-def _submit_new(table: str) -> None:
+def _submit_new(table: str, calculation: str) -> None:
     """The new-indicator form's values into the draft."""
     state = st.session_state
     text = {k: str(state.get(f"new_{k}") or "").strip() for k in (
         "name", "id", "description", "condition", "share", "b_source", "t_source", "t_agreed", "source", "owner")}
     new = NewIndicator(
-        id=text["id"], name=text["name"], pillar=state["new_pillar"], unit=state["new_unit"],
-        direction=state["new_direction"], calculation=state["new_calculation"], table=table,
-        date_column=state["new_date"] or "", column=state["new_column"] or "",
+        id=text["id"], name=text["name"], pillar=state["new_pillar"], unit=state[f"new_unit_{calculation}"],
+        direction=state["new_direction"], calculation=calculation, table=table,
+        date_column=state["new_date"] or "", column=state.get("new_column") or "",
         filters=list(state["new_filters"]) + ([text["condition"]] if text["condition"] else []),
-        share_filters=[text["share"]] if text["share"] else [], population=state["new_population"],
+        share_filters=[text["share"]] if text["share"] else [],
+        population=state.get("new_population") or "population",
         breakdowns=list(state["new_breakdowns"]),
-        baseline=Point(int(state["new_b_year"]), state["new_b_value"], text["b_source"]) if state["new_b_year"] else None,
+        baseline=(Point(int(state["new_b_year"]), state["new_b_value"], text["b_source"])
+                  if state["new_b_year"] else None),
         targets=[Point(int(state["new_t_year"]), state["new_t_value"], text["t_source"], text["t_agreed"])],
         description=text["description"], source=text["source"], owner=text["owner"])
     _form_edit(lambda draft: authoring.add_indicator(draft, new),

@@ -80,10 +80,11 @@ def set_plan(text: str, indicator_id: str, baseline: Point | None, targets: list
     lines = text.splitlines(keepends=True)
     spans = {key.value: (key.start_mark.line, _last_line(value)) for key, value in item.value}
     kept = _unchanged_lines(item, lines)
+    ordered = sorted(targets, key=lambda p: p.year)
     blocks = {"baseline": [kept.get(("baseline", _key(baseline)))
                            or f"{indent}baseline: {_dump(_point(baseline))}"] if baseline else [],
-              "targets": ([f"{indent}targets:\n"] + [kept.get(("targets", _key(p))) or f"{indent}  - {_dump(_point(p))}"
-                                                     for p in sorted(targets, key=lambda p: p.year)]) if targets else []}
+              "targets": [f"{indent}targets:\n"] + [kept.get(("targets", _key(p))) or f"{indent}  - {_dump(_point(p))}"
+                                                   for p in ordered] if targets else []}
     # Where a missing key goes: the baseline before the targets, the targets after the baseline,
     # else after the indicator's last line.
     end = _last_line(item) + 1

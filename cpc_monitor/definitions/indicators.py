@@ -318,7 +318,8 @@ def read_text(path: str | Path) -> str:
         raise IndicatorFileError([Issue("error", path.name, 0, None,
                                         "the file is not UTF-8 text; save it as UTF-8 in your editor.")]) from None
     except OSError as exc:
-        raise IndicatorFileError([Issue("error", str(path), 0, None, f"the file cannot be read: {exc.strerror}.")]) from None
+        raise IndicatorFileError([Issue("error", str(path), 0, None,
+                                        f"the file cannot be read: {exc.strerror}.")]) from None
 
 
 def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:

@@ -140,19 +140,20 @@ def test_a_change_on_disk_since_loading_is_refused_with_the_diff(open_page: Call
     assert audit.entries(db).empty
 
 
-def test_the_new_indicator_form_adds_one_to_the_draft(open_page: Callable[..., AppTest], files) -> None:
+def test_the_new_indicator_form_adds_a_percent_to_the_draft(open_page: Callable[..., AppTest], files) -> None:
     ind, _ = files
     original = ind.read_text(encoding="utf-8")
     at = open_page(PAGE)
+    at.selectbox(key="new_calculation").set_value("ratio").run()  # a percent: the form asks for its part
+    assert at.selectbox(key="new_unit_ratio").value == "percent"
     form = {w.label: w for w in at.text_input}
     form["Name, as the pages show it"].input("Children referred by schools")
     form["Id (never reused)"].input("protection.school_referrals")
-    form["And this condition (optional)"].input("identified_by = 'school'")
+    form["The part counted in the percent is also"].input("identified_by = 'school'")
     form["Target source"].input("assumed")
-    selects = {w.label: w for w in at.selectbox}
-    selects["Pillar"].set_value("protection")
-    numbers = {w.label: w for w in at.number_input}
-    numbers["Target value"].set_value(12.0)
+    at.multiselect(key="new_filters").set_value(["minor"])
+    at.selectbox(key="new_pillar").set_value("protection")
+    at.number_input(key="new_t_value").set_value(12.0)
     at = button(at, "Add to the draft").click().run()
     assert not at.exception
     assert "The new indicator 'Children referred by schools' is at the end of the draft." in at.info[0].value
@@ -161,8 +162,18 @@ def test_the_new_indicator_form_adds_one_to_the_draft(open_page: Callable[..., A
     assert at.success[0].value.startswith("Saved as version 2: added protection.school\\_referrals.")
     saved = ind.read_text(encoding="utf-8")
     assert saved.startswith(original)
-    assert "  - id: protection.school_referrals\n    name: Children referred by schools\n" in saved
-    assert "      - {year: 2030, value: 12, source: assumed}\n" in saved
+    assert saved[len(original):] == """
+  - id: protection.school_referrals
+    name: Children referred by schools
+    pillar: protection
+    unit: percent
+    direction: increase
+    numerator: {table: victims, agg: count, date: identified_date, where: [minor, identified_by = 'school']}
+    denominator: {table: victims, agg: count, date: identified_date, where: [minor]}
+    factor: 100
+    targets:
+      - {year: 2030, value: 12, source: assumed}
+"""
 
 
 def test_a_name_with_html_markdown_or_a_script_link_is_shown_as_text(open_page: Callable[..., AppTest],
