@@ -4,15 +4,15 @@ this machine, with a plain text box when the component is missing or the user as
 
 Its themes' CSS starts with `@import url('https://fonts.googleapis.com/...')`, one request
 to Google on every page view (a failed one offline). So the component is declared from a
-copy of its build with that import cut out (made once per installed version, in the
-temporary folder, written to a side name and renamed, so two processes never see half a
-copy); the editor then uses the browser's monospace font."""
+copy of its build with that import cut out, made once per installed version in the user's
+cache folder (not the shared temporary folder, where another user could plant scripts),
+written to a side name and renamed, so two processes never see half a copy. The editor
+then uses the browser's monospace font."""
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,12 @@ def _offline_build() -> Path | None:
         return None
     source = Path(code_editor.__file__).parent / "frontend" / "build"
     stamp = hashlib.sha256(str(sorted((p.name, p.stat().st_size) for p in source.iterdir())).encode()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir()) / f"cpc-monitor-code-editor-{stamp}"
+    target = _cache_folder() / f"code-editor-{stamp}"
     if (target / "index.html").is_file():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(f"{target.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)  # left by a process of this pid that was killed
     shutil.copytree(source, building, ignore=shutil.ignore_patterns("*.map"))
     for path in building.rglob("*.js"):
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
@@ -48,6 +50,11 @@ def _offline_build() -> Path | None:
     except OSError:  # another process made it first
         shutil.rmtree(building, ignore_errors=True)
     return target
+
+
+def _cache_folder() -> Path:
+    """$XDG_CACHE_HOME/cpc-monitor, else ~/.cache/cpc-monitor."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpc-monitor"
 
 
 def _declared() -> Any:
