@@ -63,6 +63,37 @@ class UnknownIndicator(CpcError):
     """An indicator id asked for (evaluate --id) is not in the indicator file."""
 
 
+class IndicatorSaveRefused(CpcError):
+    """An indicator file with errors was to be saved; `issues` lists every problem, nothing was written."""
+
+    def __init__(self, issues: list) -> None:
+        self.issues = issues
+        errors = [i for i in issues if i.severity == "error"]
+        super().__init__(f"the indicator file was not saved: it has {len(errors)} error"
+                         f"{'s' * (len(errors) != 1)}; fix them and save again.")
+
+
+class IndicatorFileChanged(CpcError):
+    """The indicator file on disk changed since the editor loaded it; `diff` shows how."""
+
+    def __init__(self, path: str, diff: str) -> None:
+        self.diff = diff
+        super().__init__(f"{path} was changed by someone else since you opened it, so your version was not "
+                         "saved (it would undo their change). Reload the file, make your change again, and save.")
+
+
+class IndicatorSaveFailed(CpcError):
+    """The indicator file or its history could not be written (permissions, a full disk); nothing changed."""
+
+
+class VersionNotFound(CpcError):
+    """The version of the indicator file named for a diff or restore is not in its history."""
+
+
+class IndicatorEditError(CpcError):
+    """A form's change cannot be written into the indicator file (the file is broken, the id is taken ...)."""
+
+
 # ----------------------------------------------------------------------------- imports
 
 

@@ -34,8 +34,10 @@ def skip_without_chromium() -> None:
 def serving(db_path: Path, log: Path, address: str = "127.0.0.1", *options: str,
             indicators: Path | None = None) -> Iterator[str]:
     """`streamlit run dashboard.py` listening on `address` over `db_path` and `indicators`
-    (default: the project's file), plus any further `--name value` options; yields its URL."""
-    with streamlit_server(db_path, log, address, options=options, indicators=indicators) as (url, _):
+    (default: the project's file), plus any further `--name value` options; yields its URL.
+    CPC_TEST_PORT chooses the port (on a shared machine); by default any free one."""
+    port = int(os.environ.get("CPC_TEST_PORT") or 0) or None
+    with streamlit_server(db_path, log, address, port=port, options=options, indicators=indicators) as (url, _):
         yield url
 
 

@@ -56,6 +56,11 @@ def seen(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def seen_table(frame):
+    """An st.table's frame as the reader sees it (formatting.as_markdown_frame escapes its text)."""
+    return frame.map(lambda v: seen(v) if isinstance(v, str) else v)
+
+
 def _cells(line: str) -> list[str]:
     """A Markdown table row's cells as the reader sees them: split on unescaped pipes, and
     the backslash escapes (formatting.as_markdown_text) taken out."""

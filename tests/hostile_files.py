@@ -1,6 +1,7 @@
 """Hostile uploads, built small and fast: the files issue 11 found taking the server down
-(a cell at XFD1048576, huge merged ranges, a zip bomb, an oversized CSV). Shared by
-tests/intake/test_limits.py and benchmarks/hostile_uploads.py."""
+(a cell at XFD1048576, huge merged ranges, a zip bomb, an oversized CSV), and the YAML
+bombs of issue 9. Shared by tests/intake/test_limits.py, tests/definitions/test_authoring.py,
+benchmarks/hostile_uploads.py and benchmarks/indicator_authoring.py."""
 from __future__ import annotations
 
 import struct
@@ -102,3 +103,16 @@ def repeated_columns(path: Path, count: int) -> Path:
     broken, but a reader that keeps every element it passes needs hundreds of MB."""
     return rewrite_sheet(workbook(path), lambda xml: xml.replace(
         "<sheetData>", "<cols>" + '<col min="1" max="1" width="9"/>' * count + "</cols><sheetData>"))
+
+
+# ----------------------------------------------------------------------------- YAML bombs
+
+# Billion laughs: nine levels of nine aliases each, 9**9 strings once expanded.
+BILLION_LAUGHS = "\n".join(
+    ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    + ["indicators: *l9", ""])
+# 100,000 levels of brackets: a recursive loader runs out of stack.
+DEEP_BRACKETS = "indicators: " + "[" * 100_000 + "]" * 100_000 + "\n"
+# Nesting by indentation: each line opens a list and a mapping.
+DEEP_BLOCKS = "indicators:\n" + "".join(" " * (2 * i) + f"- k{i}:\n" for i in range(1, 60))

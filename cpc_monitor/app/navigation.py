@@ -19,6 +19,7 @@ PAGES = {
     "pages/dialogues.py": "Dialogues",
     "pages/indicators.py": "Indicator explorer",
     "pages/data.py": "Data",
+    "pages/editor.py": "Edit indicators",
 }
 
 

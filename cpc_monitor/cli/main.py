@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Only light modules at the top: pandas, pydantic, DuckDB and the engine are imported inside
 # the commands that use them, so `--help` and a mistyped command answer at once.
-from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, UnknownIndicator
+from cpc_monitor.errors import CpcError, DatabaseExists, IndicatorFileError, IndicatorSaveRefused, UnknownIndicator
 
 DEFAULT_DB = "data/cpc.duckdb"
 DEFAULT_INDICATORS = "indicators.yaml"
@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndicatorFileError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
+        return 1
+    except IndicatorSaveRefused as exc:
+        for issue in exc.issues:
+            if issue.severity == "error":
+                print(issue, file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except CpcError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -88,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from cpc_monitor.cli import data as cli_data  # import, restore and duplicate review: the data-in commands
     cli_data.add_commands(sub)
+    from cpc_monitor.cli import history as cli_history  # the indicator file's versions
+    cli_history.add_commands(sub)
     return parser
 
 
@@ -116,26 +124,25 @@ def _init(args) -> int:
 
 def _validate(args) -> int:
     from cpc_monitor.definitions import indicators
-    from cpc_monitor.evaluation import engine
-    from cpc_monitor.store import db
+    from cpc_monitor.evaluation import checking
 
-    iset = indicators.load_indicators(args.yaml)
-    issues = list(iset.issues)
+    text = indicators.read_text(args.yaml)
     db_path = args.db or (DEFAULT_DB if Path(DEFAULT_DB).is_file() else None)
+    checked = checking.check_text(text, Path(args.yaml).name, db_path)
+    if checked.iset is None:
+        raise IndicatorFileError(checked.issues)
+    issues = list(checked.issues)
     if db_path is None:
-        issues.append(indicators.Issue("warning", iset.file, 0, None,
+        issues.append(indicators.Issue("warning", checked.iset.file, 0, None,
                                        f"no database given and {DEFAULT_DB} does not exist, so tables, columns "
                                        "and SQL were not checked; pass --db PATH to check them."))
-    else:
-        with db.reading(db_path) as con:
-            issues += engine.check_meaning(con, iset)
-    issues.sort(key=lambda i: (i.line, i.severity))
+        issues.sort(key=lambda i: (i.line, i.severity))
     for issue in issues:
         print(issue)
-    errors = sum(i.severity == "error" for i in issues)
+    errors = len(checked.errors)
     warnings = len(issues) - errors
-    count = len(iset.indicators) + len(iset.broken)
-    print(f"{iset.file}: {count} indicators, {errors} error{'s' * (errors != 1)}, "
+    count = len(checked.iset.indicators) + len(checked.iset.broken)
+    print(f"{checked.iset.file}: {count} indicators, {errors} error{'s' * (errors != 1)}, "
           f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
     return 1 if errors else 0
 

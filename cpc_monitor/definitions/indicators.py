@@ -303,19 +303,23 @@ def load_indicators(path: str | Path) -> IndicatorSet:
     Raises IndicatorFileError when the file as a whole is unusable (missing, not YAML,
     not a mapping, `indicators` not a list, duplicate ids); otherwise each broken
     indicator is reported in `issues` and left out of `indicators`."""
+    return parse_indicators(read_text(path), Path(path).name)
+
+
+def read_text(path: str | Path) -> str:
+    """The text of an indicator file, or IndicatorFileError saying why it cannot be read."""
     path = Path(path)
-    name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise IndicatorFileError([Issue("error", str(path), 0, None,
                                         "the indicator file does not exist; check the path.")]) from None
     except UnicodeDecodeError:
-        raise IndicatorFileError([Issue("error", name, 0, None,
+        raise IndicatorFileError([Issue("error", path.name, 0, None,
                                         "the file is not UTF-8 text; save it as UTF-8 in your editor.")]) from None
     except OSError as exc:
-        raise IndicatorFileError([Issue("error", str(path), 0, None, f"the file cannot be read: {exc.strerror}.")]) from None
-    return parse_indicators(text, name)
+        raise IndicatorFileError([Issue("error", str(path), 0, None,
+                                        f"the file cannot be read: {exc.strerror}.")]) from None
 
 
 def parse_indicators(text: str, name: str = "indicators.yaml") -> IndicatorSet:

@@ -4,7 +4,12 @@ Program managers edit indicators.yaml by hand, so every message must point at a
 line. PyYAML's composer gives nodes with positions; we build plain Python values
 from them ourselves, recording the line of each path, and refuse what a hand-edited
 file never needs and an attack does: aliases (billion-laughs bombs), duplicate keys,
-tabs in indentation and very large files."""
+tabs in indentation, very large files and very deep nesting.
+
+The limits are checked before anything is built: the size on the text, the depth on
+PyYAML's event stream (which keeps its own stack, so a 100,000-level nesting costs no
+recursion), and aliases on the same pass. `validate`, the dashboard and the editor all
+load through here, so one paste of a bomb costs milliseconds everywhere."""
 from __future__ import annotations
 
 import re
@@ -13,8 +18,23 @@ from typing import Any
 
 import yaml
 
-# Far larger than any real indicator file (the default is ~25 KB); refuses a pasted dump.
-MAX_BYTES = 2_000_000
+from cpc_monitor.envlimits import env_name, from_environment
+
+
+@dataclass(frozen=True)
+class YamlLimits:
+    """The largest indicator file accepted; each can be set by CPC_LIMIT_<NAME>."""
+
+    # Ten times the default file (38 KB, 25 indicators): a pasted data dump or a 1 MB
+    # paste is refused at once, unparsed, with this number in the message.
+    indicator_file_bytes: int = 400_000
+    # The default file nests 7 deep (indicators > one > targets_by > parish > KIN > targets > one).
+    indicator_file_depth: int = 20
+
+
+def limits() -> YamlLimits:
+    """The limits in force (defaults, or CPC_LIMIT_INDICATOR_FILE_BYTES / _DEPTH)."""
+    return from_environment(YamlLimits)
 
 Path = tuple[str | int, ...]
 
@@ -53,15 +73,18 @@ _SCALARS = yaml.SafeLoader("")  # its constructor turns scalar nodes into ints, 
 
 def load(text: str) -> LoadedYaml:
     """Parse `text` (one YAML document) into values and lines, or raise YamlProblem."""
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise YamlProblem(0, f"the file is larger than {MAX_BYTES // 1_000_000} MB; an indicator file is a few KB. "
-                             "Check that you opened the right file.")
+    limit = limits()
+    size = len(text.encode("utf-8", "replace"))
+    if size > limit.indicator_file_bytes:
+        raise YamlProblem(0, f"the text is {size:,} bytes, more than the {limit.indicator_file_bytes:,} an indicator "
+                             f"file may have (the default file is about 40,000). Check that you opened or pasted the "
+                             f"right file; the limit is set by {env_name('indicator_file_bytes')}.")
     for number, line in enumerate(text.splitlines(), start=1):
         if _TAB_INDENT.match(line):
             raise YamlProblem(number, "this line is indented with a tab; YAML needs spaces. "
                                       "Replace the tab with spaces (two per level).")
     try:
-        _refuse_aliases(text)
+        _refuse_aliases_and_depth(text, limit.indicator_file_depth)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -77,13 +100,24 @@ def load(text: str) -> LoadedYaml:
     return loaded
 
 
-def _refuse_aliases(text: str) -> None:
-    """Point at the first alias before anything is built (parsing events expands nothing)."""
+def _refuse_aliases_and_depth(text: str, max_depth: int) -> None:
+    """Point at the first alias, or the first block nested deeper than `max_depth`, before
+    anything is built (parsing events expands nothing and recurses nowhere)."""
+    depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             raise YamlProblem(event.start_mark.line + 1,
                               f"this uses an alias (*{event.anchor}) of an anchor (&{event.anchor}); "
                               "write the value out instead.")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > max_depth:
+                raise YamlProblem(event.start_mark.line + 1,
+                                  f"the text nests more than {max_depth} levels deep here; an indicator file needs "
+                                  f"about 7. Remove the extra brackets or indentation (the limit is set by "
+                                  f"{env_name('indicator_file_depth')}).")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], seen: set[int]) -> Any:

@@ -1,5 +1,5 @@
-"""The audit log: one JSON line per import (refused ones too), restore and duplicate
-decision, appended to a file beside the database, never inside it, so that a refused
+"""The audit log: one JSON line per import (refused ones too), restore, duplicate
+decision and save or restore of the indicator file, appended to a file beside the database, never inside it, so that a refused
 import leaves the database byte-identical.
 
 The file is `<db folder>/audit/<db stem>.audit.jsonl`; lines are only ever appended."""
@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 # What can be logged, in the words the page and the CSV export show.
-ACTIONS = ("import", "import_refused", "restore", "duplicate_decision", "duplicate_undo")
+ACTIONS = ("import", "import_refused", "restore", "duplicate_decision", "duplicate_undo",
+           "indicators_save", "indicators_restore")
 # The fields of every entry, in the order of the DataFrame and the CSV export.
 FIELDS = ("at", "who", "action", "table", "file", "sha256", "rows_added", "rows_replaced", "batch",
           "outcome", "message")

@@ -20,6 +20,8 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
+from helpers import seen, seen_table
+
 from cpc_monitor.store import audit, db
 
 from cpc_monitor.intake import dedupe, importer, quality
@@ -224,9 +226,9 @@ def test_upload_tab_check_confirm_and_result(open_page: Callable[..., AppTest], 
     at.run()
     assert not at.exception
     upload = tab(at, "Upload")
-    assert upload.error[0].value.startswith("**Refused.** victims: 3 problems in victims-bad.csv (2 rows read); "
+    assert seen(upload.error[0].value).startswith("**Refused.** victims: 3 problems in victims-bad.csv (2 rows read); "
                                             "nothing was written")
-    shown = upload.table[0].value
+    shown = seen_table(upload.table[0].value)
     assert list(shown.columns) == ["severity", "row", "column", "value", "problem and how to fix it"]
     assert shown["value"].tolist() == ["2025-13-01", "Kingstn", "=1+1"]
     assert not any(b.label.startswith("Confirm") for b in upload.button)
@@ -236,7 +238,7 @@ def test_upload_tab_check_confirm_and_result(open_page: Callable[..., AppTest], 
     at.file_uploader(key="upload_file_0").set_value(("victims-good.csv", GOOD, "text/csv"))
     at.run()
     upload = tab(at, "Upload")
-    assert upload.info[0].value == ("**Checked: no errors.** dry run: victims-good.csv (3 rows read) would add 3 rows "
+    assert seen(upload.info[0].value) == ("**Checked: no errors.** dry run: victims-good.csv (3 rows read) would add 3 rows "
                                     f"to victims ({victims:,} now, {victims + 3:,} rows after); nothing was written.")
     assert at.button(key="upload_confirm").label == "Confirm: import 3 rows into victims"
     assert [(m.label, m.value) for m in upload.metric] == [
@@ -248,7 +250,7 @@ def test_upload_tab_check_confirm_and_result(open_page: Callable[..., AppTest], 
     assert not at.exception
     upload = tab(at, "Upload")
     batch = audit.entries(data_db)["batch"].iloc[-1]
-    assert upload.success[0].value == (f"**Imported.** imported 3 rows into victims from victims-good.csv "
+    assert seen(upload.success[0].value) == (f"**Imported.** imported 3 rows into victims from victims-good.csv "
                                        f"(3 rows read) as batch {batch}; victims now has {victims + 3:,} rows.")
     assert ("Rows added", "3") in [(m.label, m.value) for m in upload.metric]
     assert scalar(data_db, "SELECT count(*) FROM victims") == victims + 3
@@ -274,7 +276,7 @@ def test_duplicate_decision_with_confirmation_and_undo(open_page: Callable[..., 
     pending = len(dedupe.pending_pairs(data_db))
 
     at = open_page(PAGE)
-    shown = next(t.value for t in tab(at, "Duplicates").table if kept in t.value.values)
+    shown = next(seen_table(t.value) for t in tab(at, "Duplicates").table if kept in seen_table(t.value).values)
     assert shown.to_dict("list") == {
         "field": ["victim id", "identified on", "identified by", "age", "sex", "parish", "form of exploitation"],
         "kept (identified first)": ["TEST-V-1", "1 Jun 2025", "Police", "15", "Female", "St Ann", "Sexual"],
@@ -626,7 +628,7 @@ def test_many_pairs_are_counted_up_to_the_cap_and_listed_earliest_first(
     assert duplicates.markdown[0].value.startswith(f"**At least {cap:,} likely duplicate pairs to review**")
     assert duplicates.caption[0].value == (f"Showing the first 20 of at least {cap:,} pairs, earliest first (counting "
                                            f"stops at {cap:,}); the others follow as you decide.")
-    drawn = [t.value for t in duplicates.table]
+    drawn = [seen_table(t.value) for t in duplicates.table]
     assert [(t["kept (identified first)"][0], t["other"][0]) for t in drawn] == list(
         zip(first["kept_victim_id"], first["other_victim_id"]))
     metrics = dict((m.label, m.value) for m in tab(at, "Quality").metric)
