@@ -4,8 +4,11 @@ each further chart in about 0.2 s, stack.md). MathJax is off: kaleido would fetc
 CDN, and nothing here goes to the internet."""
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import warnings
+from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -18,25 +21,34 @@ SCALE = 2  # pixels per CSS pixel: sharp on a projector and in print
 _ONE_BROWSER = threading.Lock()
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def browser() -> str:
+    """The chromium that draws and prints: $BROWSER_PATH (kaleido reads it too), else the first
+    on PATH. Checked before any work, so a missing browser is one clear message."""
+    named = os.environ.get("BROWSER_PATH")
+    found = (named if Path(named).is_file() else None) if named else next(filter(None, map(shutil.which, BROWSERS)),
+                                                                             None)
+    if found is None:
+        raise ExportFailed("charts and PDFs are drawn by Chromium, which is not installed"
+                           + (f" at BROWSER_PATH={named}" if named else "")
+                           + ": `apt-get install chromium` (never `plotly_get_chrome`).")
+    return found
+
+
 def figure_pngs(figures: list[go.Figure]) -> list[bytes]:
     """Each figure as a PNG at its own width and height, drawn by one kaleido browser."""
     if not figures:
         return []
     import kaleido
-    from kaleido.errors import ChromeNotFoundError
 
+    path = browser()
     with _ONE_BROWSER, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "kopts ignored when using a server": the server has them
-        try:
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        except ChromeNotFoundError:
-            raise ExportFailed("charts are drawn by Chromium, which is not installed: "
-                               "`apt-get install chromium` (never `plotly_get_chrome`).") from None
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True, path=path)
         try:
             return [pio.to_image(f, format="png", width=f.layout.width, height=f.layout.height, scale=SCALE)
                     for f in figures]
-        except ChromeNotFoundError:
-            raise ExportFailed("charts are drawn by Chromium, which is not installed: "
-                               "`apt-get install chromium`.") from None
         finally:
             kaleido.stop_sync_server(silence_warnings=True)

@@ -3,8 +3,6 @@ printed by Debian's chromium, one 1280x720 page per slide. Printing the HTML, ra
 laying the slides out a third time, keeps the PDF the same as the file and the page."""
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -12,19 +10,9 @@ from pathlib import Path
 from cpc_monitor.errors import ExportFailed
 from cpc_monitor.present import export_html
 from cpc_monitor.present.briefing import Pack
-from cpc_monitor.present.chart_images import figure_pngs
+from cpc_monitor.present.chart_images import browser, figure_pngs
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PRINT_SECONDS = 120  # a pack prints in a few seconds; a hung browser is stopped, not waited on
-
-
-def browser() -> str:
-    """The chromium to print with: $BROWSER_PATH (as kaleido reads it), else the first on PATH."""
-    named = os.environ.get("BROWSER_PATH")
-    found = named if named and Path(named).is_file() else next(filter(None, map(shutil.which, BROWSERS)), None)
-    if found is None:
-        raise ExportFailed("a PDF is printed by Chromium, which is not installed: `apt-get install chromium`.")
-    return found
 
 
 def pdf_bytes(pack: Pack) -> bytes:

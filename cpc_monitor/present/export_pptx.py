@@ -15,7 +15,7 @@ from cpc_monitor.present.chart_images import figure_pngs
 ACCENT, INK, MUTED, RULE = RGBColor(0x00, 0x72, 0xB2), RGBColor(0x1C, 0x27, 0x33), RGBColor(0x5A, 0x66, 0x73), \
     RGBColor(0xD5, 0xDA, 0xE0)
 FONT = "Liberation Sans"  # metric-compatible with Arial: the same line breaks wherever it opens
-WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 13.33 x 7.5 in: PowerPoint's own 16:9
 LEFT, RIGHT_EDGE = Inches(0.5), Inches(12.833)
 BODY_TOP, BODY_BOTTOM = Inches(1.95), Inches(6.85)
 BLANK_LAYOUT = 6  # the default template's blank layout
