@@ -30,7 +30,7 @@ def mark_entry_script() -> None:
     st.session_state[ENTRY_MARK] = True
 
 
-def _require_entry_script() -> None:
+def require_entry_script() -> None:
     """Run again through dashboard.py when a page was started without it."""
     if not st.session_state.pop(ENTRY_MARK, False):
         # Calling st.navigation is Streamlit's own, public way out of the pages/ folder mode;
@@ -47,7 +47,7 @@ def page_header(title: str, tables: Sequence[str], subtitle: str = "", filtered:
 
     `filtered=False` for a page whose figures cover every row whatever the sidebar says.
     Returns the evaluation under the filters in force (cached), which most pages need."""
-    _require_entry_script()
+    require_entry_script()
     filters, _ = current_filters()
     ev = evaluation(filters)
     left, right = st.columns([3, 2], vertical_alignment="center")

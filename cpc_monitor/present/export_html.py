@@ -93,24 +93,47 @@ def png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def slide_html(slide: Slide, pack: Pack, number: int, chart: str = "") -> str:
-    """One slide as HTML: title, key message, bullets and table, `chart` (HTML of its figure,
-    interactive or a picture) and the footer."""
+def slide_top(slide: Slide, pack: Pack) -> str:
+    """A slide's title (with the logo) and its key message."""
     logo = (f'<img class="cpc-logo" alt="" src="{data_uri(pack.branding.logo)}">'
             if pack.branding.logo is not None else "")
-    parts = [f'<section class="cpc-slide cpc-{_e(slide.key.split("-")[0])}" data-key="{_e(slide.key)}">',
-             f'<div class="cpc-head"><h1>{_e(slide.title)}</h1>{logo}</div>',
-             f'<p class="cpc-message">{_e(slide.message)}</p>', '<div class="cpc-body">']
-    bullets = "".join(f"<li>{_e(b)}</li>" for b in slide.bullets if b != slide.message)
-    bullets = f"<ul>{bullets}</ul>" if bullets else ""
-    table = _table(slide) if slide.table is not None else ""
-    if chart and bullets and not table:
-        parts.append(f'<div class="cpc-columns"><div class="cpc-chart">{chart}</div>{bullets}</div>')
+    return (f'<div class="cpc-head"><h1>{_e(slide.title)}</h1>{logo}</div>'
+            f'<p class="cpc-message">{_e(slide.message)}</p>')
+
+
+def slide_bullets(slide: Slide) -> str:
+    """A slide's bullets as a list ('' without any); the key message is not said twice."""
+    items = "".join(f"<li>{_e(b)}</li>" for b in slide.bullets if b != slide.message)
+    return f"<ul>{items}</ul>" if items else ""
+
+
+def slide_table(slide: Slide) -> str:
+    """A slide's table ('' without one)."""
+    return _table(slide) if slide.table is not None else ""
+
+
+def slide_footer(slide: Slide, pack: Pack, number: int) -> str:
+    """The as-of date and source on the left; the partnership and the slide's number on the right."""
+    return (f'<div class="cpc-footer"><span>{_e(slide.footer)}</span>'
+            f'<span>{_e(pack.branding.partnership)} · {number}/{len(pack.slides)}</span></div>')
+
+
+def chart_beside_bullets(slide: Slide) -> bool:
+    """A chart with bullets and no table (funding) sits beside them; otherwise the table, the
+    chart and the bullets come one under another."""
+    return slide.figure is not None and bool(slide_bullets(slide)) and slide.table is None
+
+
+def slide_html(slide: Slide, pack: Pack, number: int, chart: str = "") -> str:
+    """One slide as HTML: title, key message, table, `chart` (HTML of its figure, interactive
+    or a picture), bullets and the footer."""
+    chart_block = f'<div class="cpc-chart">{chart}</div>' if chart else ""
+    if chart and chart_beside_bullets(slide):
+        body = f'<div class="cpc-columns">{chart_block}{slide_bullets(slide)}</div>'
     else:
-        parts += [table, f'<div class="cpc-chart">{chart}</div>' if chart else "", bullets]
-    parts += ["</div>", f'<div class="cpc-footer"><span>{_e(slide.footer)}</span>'
-                        f'<span>{_e(pack.branding.partnership)} · {number}/{len(pack.slides)}</span></div>', "</section>"]
-    return "".join(p for p in parts if p)
+        body = slide_table(slide) + chart_block + slide_bullets(slide)
+    return (f'<section class="cpc-slide cpc-{_e(slide.key.split("-")[0])}" data-key="{_e(slide.key)}">'
+            f'{slide_top(slide, pack)}<div class="cpc-body">{body}</div>{slide_footer(slide, pack, number)}</section>')
 
 
 def _table(slide: Slide) -> str:
