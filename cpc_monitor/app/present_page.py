@@ -22,6 +22,9 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding: 2.9rem 1.6rem 0.5rem 1.6rem; }
 .cpc-slide { width: 100%; min-height: 0; padding: 0; }
 .cpc-slide .cpc-footer { margin-top: 0; }
+.cpc-slide h1 { font-size: 34px; margin-bottom: 0; }
+.cpc-slide .cpc-message { font-size: 23px; margin-bottom: 0; }
+.cpc-slide .cpc-logo { height: 54px; }
 """
 
 
@@ -63,7 +66,7 @@ def _step(by: int) -> None:
 
 
 def _controls(pack: briefing.Pack, index: int) -> None:
-    """Previous, the slide's number and title, next; the pack's settings and its downloads."""
+    """Previous, next, the slide's number; the pack's settings and its downloads."""
     count = len(pack.slides)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.button("Previous", icon=":material/chevron_left:", on_click=_step, args=(-1,), disabled=index == 0,
@@ -72,7 +75,7 @@ def _controls(pack: briefing.Pack, index: int) -> None:
                   disabled=index == count - 1, key="present_next", shortcut="Right",
                   help="Next slide (→ on the keyboard)")
         notice = f"  :orange-badge[:material/warning: {header.SAMPLE_NOTICE}]" if pack.synthetic else ""
-        st.markdown(f"**{index + 1} / {count}** · {pack.slides[index].title}{notice}", width="stretch")
+        st.markdown(f"**{index + 1} / {count}**{notice}", width="stretch")
         with st.popover("Year and dialogue", icon=":material/tune:"):
             first, last = cache.year_span()
             if first is not None:
@@ -108,16 +111,16 @@ def _slide(pack: briefing.Pack, index: int) -> None:
     """One slide: the HTML pack's parts, with its chart drawn by Streamlit's plotly."""
     slide = pack.slides[index]
     with st.container(key=f"slide_{slide.key}", gap="small"):
-        st.html(f'<div class="cpc-slide">{export_html.slide_top(slide, pack)}</div>')
+        st.html(f'<div class="cpc-slide" data-key="{slide.key}">{export_html.slide_top(slide, pack)}</div>')
         if export_html.chart_beside_bullets(slide):
             left, right = st.columns([2, 1], vertical_alignment="center")
-            left.plotly_chart(slide.figure, config=CHART_CONFIG, key="slide_chart", width="content")
+            left.plotly_chart(slide.figure, config=CHART_CONFIG, key="slide_chart", width="content", theme=None)
             right.html(f'<div class="cpc-slide">{export_html.slide_bullets(slide)}</div>')
         else:
             if slide.table is not None:
                 st.html(f'<div class="cpc-slide">{export_html.slide_table(slide)}</div>')
             if slide.figure is not None:
-                st.plotly_chart(slide.figure, config=CHART_CONFIG, key="slide_chart", width="content")
+                st.plotly_chart(slide.figure, config=CHART_CONFIG, key="slide_chart", width="content", theme=None)
             bullets = export_html.slide_bullets(slide)
             if bullets:
                 st.html(f'<div class="cpc-slide">{bullets}</div>')

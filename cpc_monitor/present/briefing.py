@@ -245,7 +245,7 @@ def _scorecard_slide(ev: Evaluation, table: pd.DataFrame, year: int | None) -> S
                      str(len(members) - len(outcomes))))
         notes.append(f"{charts.PILLAR_NAMES[pillar]}: {_plain(status)}, {score}; {on_track} of {len(outcomes)} "
                      f"outcome indicators on track or achieved.")
-    figure, message = slide_figure(charts.distance_chart(ev, year), height=290)
+    figure, message = slide_figure(charts.distance_chart(ev, year), height=240)
     counts = charts.status_counts(ev.results)
     notes.append("Across all indicators: " + "; ".join(f"{_plain(name)} {n}" for name, n in counts.items()) + ".")
     return Slide("scorecard", f"The {ev.goal_year} scorecard", message,
@@ -358,7 +358,7 @@ def _funding_slide(ev: Evaluation, pace: FigureValues | None, iset: IndicatorSet
 
 
 def _map_slide(spaces: FigureValues, iset: IndicatorSet) -> Slide:
-    figure, title = slide_figure(figure_charts.draw(spaces, iset.labels), height=470)
+    figure, title = slide_figure(figure_charts.draw(spaces, iset.labels), height=440)
     places = spaces.rows if spaces.rows is not None else pd.DataFrame()
     open_now = len(places) if "closed_date" not in places else int(places["closed_date"].isna().sum())
     info = spaces.series[0] if spaces.series else None
@@ -428,9 +428,12 @@ def slide_figure(figure: go.Figure, height: int = FIGURE_HEIGHT, width: int = FI
     finding, which the slide states as its key message instead of repeating it on the chart."""
     out = go.Figure(figure)
     title = out.layout.title.text or ""
+    margin = out.layout.margin
     out.update_layout(width=width, height=height, font={"size": FIGURE_FONT}, title={"text": ""},
-                      legend={"font": {"size": FIGURE_FONT}}, margin={"l": 20, "r": 20, "t": 20, "b": 20},
+                      legend={"font": {"size": FIGURE_FONT}}, margin={"t": 20, "b": max(margin.b or 0, 20) + 10},
                       hovermode="closest")
+    out.update_xaxes(automargin=True)
+    out.update_yaxes(automargin=True)
     for annotation in out.layout.annotations or ():
         size = annotation.font.size if annotation.font and annotation.font.size else 13
         annotation.font.size = size + 4
