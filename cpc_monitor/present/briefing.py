@@ -11,6 +11,7 @@ the targets agreed at the dialogue against what was achieved; funding; the child
 spaces map; what needs acceleration; data notes and method (last)."""
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from datetime import date
@@ -134,6 +135,8 @@ def build_pack(ev: Evaluation, iset: IndicatorSet, figures: list[FigureValues], 
                year: int | None, dialogue: Dialogue | None) -> Pack:
     """The slides of a pack. `ev`: the evaluation under the pack's filters; `figures`: its
     declared figures through privacy.suppress_figure(..., True)."""
+    if year is not None and ev.as_of is not None and ev.as_of > date(year, 12, 31):
+        ev = dataclasses.replace(ev, as_of=date(year, 12, 31))  # a pack for 2022 counts the data to its end
     values = {r.id: privacy.result_values(r, True) for r in ev.results}
     table = charts.scorecard(ev, True, values)
     shown_year = year or table.attrs["latest_year"]

@@ -69,6 +69,15 @@ def test_the_pptx_has_every_slide_with_its_title_chart_notes_and_footer(pptx_fil
                 assert all(cell in texts for cell in row), (slide.key, row)
 
 
+def test_every_shape_lies_within_its_slide(pptx_file):
+    deck = Presentation(str(pptx_file))
+    for number, page in enumerate(deck.slides, start=1):
+        for shape in page.shapes:
+            assert shape.left >= 0 and shape.top >= 0, (number, shape.name)
+            assert shape.left + shape.width <= deck.slide_width, (number, shape.name)
+            assert shape.top + shape.height <= deck.slide_height, (number, shape.name)
+
+
 def test_the_pptx_charts_are_real_pictures_of_the_figures(pptx_file):
     deck = Presentation(str(pptx_file))
     pictures = [s for page in deck.slides for s in page.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE
