@@ -99,7 +99,8 @@ def choose_year(year: int | None, span: tuple[int, int] | None) -> int | None:
 
 def choose_dialogue(iset: IndicatorSet, dialogue_id: str | None, year: int | None) -> Dialogue | None:
     """The dialogue named (UnknownChoice, with the nearest id, when there is none), else the
-    last one the file records that met no later than `year`."""
+    last one the file records with a target due by `year` (so that there is something to
+    review), else the last one held by `year`."""
     if dialogue_id is not None:
         chosen = iset.dialogue(dialogue_id)
         if chosen is None:
@@ -110,15 +111,17 @@ def choose_dialogue(iset: IndicatorSet, dialogue_id: str | None, year: int | Non
             raise UnknownChoice(f"there is no dialogue '{dialogue_id}' in {iset.file}.{hint} The dialogues are: {listed}.")
         return chosen
     held = [d for d in iset.dialogues if year is None or d.year <= year]
-    return held[-1] if held else None
+    due = [d for d in held if year is None or any(d.target_year(t) <= year for t in d.targets.values())]
+    return (due or held or [None])[-1]
 
 
 def load_pack(db_path: str | Path, indicators_path: str | Path, branding: Branding,
               year: int | None = None, dialogue_id: str | None = None) -> Pack:
     """Evaluate the database for the pack (as `evaluate --suppress [--year Y]` does) and build it."""
     iset = load_indicators(indicators_path)
-    year = choose_year(year, data_years(db_path) if year is not None else None)
-    chosen = choose_dialogue(iset, dialogue_id, year)
+    span = data_years(db_path)
+    year = choose_year(year, span)
+    chosen = choose_dialogue(iset, dialogue_id, year or (span[1] if span else None))
     filters = Filters(year_to=year)
     ev = evaluate(db_path, iset, filters=filters)
     figures = [privacy.suppress_figure(values, True)
@@ -312,6 +315,7 @@ def _dialogue_slide(ev: Evaluation, iset: IndicatorSet, dialogue: Dialogue, valu
     shown = dialogue_tables.review_table(review, limit)
     rows = tuple(tuple(str(r[c]) for c in ("Indicator", "Year", "Agreed target", "Achieved", "Outcome"))
                  for _, r in shown.iterrows())
+    table = SlideTable(("Indicator", "Year", "Agreed", "Achieved", "Outcome"), rows, tuple(review["id"])) if rows else None
     summary = dialogue_tables.review_summary(review) if not review.empty else "No agreed target is due yet"
     notes = [f"At the {dialogue.name} ({dialogue.when}) the partnership agreed {len(review)} yearly targets "
              f"due by {year}: {summary}."]
@@ -319,8 +323,7 @@ def _dialogue_slide(ev: Evaluation, iset: IndicatorSet, dialogue: Dialogue, valu
               f"{r['Outcome'].split(' ', 1)[1].lower()}." for _, r in shown.iterrows()]
     bullets = since_dialogue(ev, iset, dialogue, values, year)
     notes += bullets
-    return Slide("dialogue", f"Targets agreed at the {dialogue.name}", summary, bullets,
-                 table=SlideTable(("Indicator", "Year", "Agreed", "Achieved", "Outcome"), rows, tuple(review["id"])),
+    return Slide("dialogue", f"Targets agreed at the {dialogue.name}", summary, bullets, table=table,
                  notes=" ".join(notes))
 
 

@@ -7,6 +7,7 @@ import io
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from cpc_monitor.present.briefing import Pack, Slide
@@ -75,7 +76,7 @@ def _slide(deck, pack: Pack, slide: Slide, number: int, picture: bytes | None) -
         _bullets(shapes, bullets, LEFT, body_top, Inches(12.3), 22 if title_slide or len(bullets) <= 5 else 18)
     _text(shapes, LEFT, Inches(6.95), Inches(10.3), Inches(0.4), slide.footer, 11, MUTED).name = "Footer"
     _text(shapes, Inches(10.9), Inches(6.95), Inches(1.95), Inches(0.4), f"{number}/{len(pack.slides)}", 11,
-          MUTED).text_frame.paragraphs[0].alignment = 3  # right
+          MUTED).text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
     page.notes_slide.notes_text_frame.text = slide.notes
 
 

@@ -301,3 +301,19 @@ def test_another_country_brands_its_own_pack(sample_db, tmp_path):
     done = run_cli("report", "--db", str(sample_db), "--format", "html", "--out", str(tmp_path / "p.html"),
                    "--settings", str(tmp_path / "nothing.yaml"))
     assert done.returncode == 1 and "the briefing settings file does not exist" in done.stderr
+
+
+def test_the_default_dialogue_is_the_last_with_a_target_due():
+    from cpc_monitor.definitions.indicators import load_indicators
+
+    iset = load_indicators(INDICATORS)
+    assert briefing.choose_dialogue(iset, None, 2025).id == "final"
+    assert briefing.choose_dialogue(iset, None, 2022).id == "first"  # the third's targets fall due in 2023
+    assert briefing.choose_dialogue(iset, None, 2019) is None  # none held yet: the pack has no dialogue slide
+    assert briefing.choose_dialogue(iset, "third", 2019).id == "third"
+
+
+def test_a_pack_before_any_dialogue_has_no_dialogue_slide(sample_db):
+    pack = _pack(sample_db, 2019)
+    assert pack.dialogue is None and "dialogue" not in [s.key for s in pack.slides]
+    assert [s.key for s in pack.slides][-1] == "method"
