@@ -4,6 +4,7 @@ logged, and there must be none. Every slide draws, whole, on the first screen, w
 sidebar closed. Screenshots go to test-artifacts/present-*.png."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,6 +23,9 @@ ORDER = ["title", "messages", "scorecard", "pillar-prosecution", "pillar-protect
          "pillar-partnership", "dialogue", "funding", "map", "acceleration", "method"]
 SLIDES = len(ORDER)
 LOCAL = ("127.0.0.1", "localhost", "")
+# Opened by its address, a page's frontend first looks for the server under the page's own
+# path (/present/_stcore/health), gets 404, then finds it at the root: Streamlit's own probe.
+STREAMLIT_PROBE = re.compile(r"/present/_stcore/(health|host-config)$")
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,12 @@ def _footer_bottom(page) -> float:
 def test_the_present_page_draws_every_slide_offline_at_1280x720(server, browser):
     left: list[str] = []
     page = _offline_page(browser, left)
+    errors: list[str] = []
+    # Failed loads are judged by their address below; any other console error is a fault.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not STREAMLIT_PROBE.search(response.url) else None)
     page.goto(f"{server}/present")
     page.wait_for_selector(".cpc-slide h1")
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
@@ -82,6 +92,7 @@ def test_the_present_page_draws_every_slide_offline_at_1280x720(server, browser)
             page.keyboard.press("ArrowRight")  # the Next button's shortcut
     assert below == [], f"slides that run below a 1280x720 screen: {below}"
     assert left == [], f"requests left the machine: {left}"
+    assert errors == [], f"the browser's console reported errors: {errors}"
 
 
 def test_the_html_pack_presents_offline(sample_db, browser, tmp_path):
