@@ -58,4 +58,7 @@ def write_atomically(out: Path, make: Callable[[], bytes]) -> int:
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise ExportFailed(f"cannot write {out}: {exc.strerror or exc}. Nothing was written.") from None
+    except BaseException:  # interrupted (Ctrl-C) while writing: the old file stays, the part goes
+        part.unlink(missing_ok=True)
+        raise
     return len(data)

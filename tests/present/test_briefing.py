@@ -317,3 +317,21 @@ def test_a_pack_before_any_dialogue_has_no_dialogue_slide(sample_db):
     pack = _pack(sample_db, 2019)
     assert pack.dialogue is None and "dialogue" not in [s.key for s in pack.slides]
     assert [s.key for s in pack.slides][-1] == "method"
+
+
+def test_a_write_cut_short_leaves_the_old_file_and_no_part(tmp_path, monkeypatch):
+    import os as os_module
+
+    from cpc_monitor.present import export
+
+    out = tmp_path / "briefing.html"
+    out.write_text("the last good pack")
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os_module, "fsync", full_disk)
+    with pytest.raises(export.ExportFailed) as caught:
+        export.write_atomically(out, lambda: b"<html>new</html>")
+    assert "No space left on device" in str(caught.value) and "Nothing was written" in str(caught.value)
+    assert out.read_text() == "the last good pack" and [p.name for p in tmp_path.iterdir()] == [out.name]
