@@ -25,7 +25,7 @@ from cpc_monitor.definitions.indicators import IndicatorSet, load_indicators
 from cpc_monitor.errors import UnknownChoice
 from cpc_monitor.evaluation import dialogues, privacy
 from cpc_monitor.evaluation.engine import ERROR, Evaluation, IndicatorResult, data_years, evaluate
-from cpc_monitor.evaluation.figures import FigureValues, evaluate_page
+from cpc_monitor.evaluation.figures import FigureValues, evaluate_kinds
 from cpc_monitor.evaluation.measures import Filters
 from cpc_monitor.present import charts, dialogue_tables, figure_charts
 from cpc_monitor.present.branding import Branding
@@ -125,9 +125,7 @@ def load_pack(db_path: str | Path, indicators_path: str | Path, branding: Brandi
     filters = Filters(year_to=year)
     ev = evaluate(db_path, iset, filters=filters)
     figures = [privacy.suppress_figure(values, True)
-               for page, declared in iset.figures.items() if any(f.kind in ("pace", "parish_map") for f in declared)
-               for values in evaluate_page(db_path, iset, page, filters)
-               if values.figure.kind in ("pace", "parish_map")]
+               for values in evaluate_kinds(db_path, iset, ("pace", "parish_map"), filters)]
     return build_pack(ev, iset, figures, branding, year, chosen)
 
 
