@@ -4,6 +4,7 @@ date and source in every footer."""
 from __future__ import annotations
 
 import io
+import math
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -65,15 +66,16 @@ def _slide(deck, pack: Pack, slide: Slide, number: int, picture: bytes | None) -
           bold=True).name = "Message"
     body_top = Inches(4.0) if title_slide else BODY_TOP
     bullets = [b for b in slide.bullets if b != slide.message]
-    if slide.table is not None:
-        body_top = _table(shapes, slide, body_top)
+    if slide.table is not None:  # bullets under a table keep their room: a line of 18 pt each
+        body_top = _table(shapes, slide, body_top, len(bullets) * BULLET_LINE if picture is None else Inches(2.6))
     if picture is not None:
         _picture(shapes, picture, slide, body_top, beside=bool(bullets) and slide.table is None)
         if bullets and slide.table is None:
             _bullets(shapes, bullets, Inches(8.9), body_top, Inches(3.9), 14)
             bullets = []
     if bullets:
-        _bullets(shapes, bullets, LEFT, body_top, Inches(12.3), 22 if title_slide or len(bullets) <= 5 else 18)
+        size = 18 if slide.table is not None else 22 if title_slide or len(bullets) <= 5 else 18
+        _bullets(shapes, bullets, LEFT, body_top, Inches(12.3), size)
     _text(shapes, LEFT, Inches(6.95), Inches(10.3), Inches(0.4), slide.footer, 11, MUTED).name = "Footer"
     _text(shapes, Inches(10.9), Inches(6.95), Inches(1.95), Inches(0.4), f"{number}/{len(pack.slides)}", 11,
           MUTED).text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
@@ -91,34 +93,55 @@ def _bullets(shapes, bullets: list[str], left, top, width, size: int) -> None:
         _run(paragraph, "•  " + text, size)
 
 
-def _table(shapes, slide: Slide, top) -> Emu:
-    """The slide's table; returns where the space below it starts."""
+def _table(shapes, slide: Slide, top, keep: int = 0) -> Emu:
+    """The slide's table in the largest type that fits above the footer, `keep` left free
+    under it; returns where the space below it starts."""
     table = slide.table
     rows, columns = len(table.rows) + 1, len(table.headings)
-    size = 16 if rows <= 7 else 13 if rows <= 10 else 11
-    row_height = Pt(size * 2.1)
-    shape = shapes.add_table(rows, columns, LEFT, top, Inches(12.3), row_height * rows)
+    widths = [int(Inches(12.3) * share) for share in _widths(table.headings, table.rows)]
+    size, lines = _fit(table, widths, BODY_BOTTOM - top - keep)
+    shape = shapes.add_table(rows, columns, LEFT, top, Inches(12.3), sum(_row_height(size, n) for n in lines))
     shape.name = "Table"
     grid = shape.table
-    widths = _widths(table.headings, table.rows)
-    for c, share in enumerate(widths):
-        grid.columns[c].width = int(Inches(12.3) * share)
+    for c, width in enumerate(widths):
+        grid.columns[c].width = width
     for r, row in enumerate([table.headings, *table.rows]):
-        grid.rows[r].height = row_height
+        grid.rows[r].height = _row_height(size, lines[r])
         for c, text in enumerate(row):
             cell = grid.cell(r, c)
             cell.text = ""
             _run(cell.text_frame.paragraphs[0], str(text), size, MUTED if r == 0 else INK, bold=r == 0)
-            cell.margin_top = cell.margin_bottom = Pt(2)
+            cell.margin_top = cell.margin_bottom = Pt(CELL_MARGIN)
             cell.fill.solid()
             cell.fill.fore_color.rgb = RGBColor(0xF2, 0xF4, 0xF7) if r == 0 else RGBColor(0xFF, 0xFF, 0xFF)
-    return top + row_height * rows + Inches(0.15)
+    return top + sum(_row_height(size, n) for n in lines) + Inches(0.15)
+
+
+CELL_MARGIN = 2  # pt above and below a cell's text
+BULLET_LINE = Pt(18 * 1.25 + 8)  # a bullet of 18 pt and the space after it
+TABLE_SIZES = (18, 16, 15, 14, 13, 12, 11)  # pt, largest first
+
+
+def _fit(table, widths: list[int], room: int) -> tuple[int, list[int]]:
+    """The largest type size whose rows (each as many lines as its longest cell wraps to) fit
+    in `room`, and the lines of each row at that size."""
+    for size in TABLE_SIZES:
+        per_inch = 160 / size  # characters of Liberation Sans per inch: about 0.45 em each in words
+        lines = [max(math.ceil(len(str(text)) / max(width / Inches(1) * per_inch - 1, 1)) for text, width
+                     in zip(row, widths)) for row in [table.headings, *table.rows]]
+        if sum(_row_height(size, n) for n in lines) <= room:
+            return size, lines
+    return TABLE_SIZES[-1], lines
+
+
+def _row_height(size: int, lines: int) -> int:
+    return Pt(size * 1.2 * lines + 2 * CELL_MARGIN + 4)
 
 
 def _widths(headings: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[float]:
     """Column shares by the longest text in each (within bounds), so names and statuses get room."""
     longest = [max([len(h)] + [len(str(r[c])) for r in rows]) for c, h in enumerate(headings)]
-    clipped = [min(max(n, 6), 60) for n in longest]
+    clipped = [min(max(n, 9), 60) for n in longest]
     return [n / sum(clipped) for n in clipped]
 
 
