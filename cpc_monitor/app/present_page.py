@@ -54,7 +54,7 @@ def _choices() -> tuple[int | None, str | None]:
         st.session_state[YEAR_KEY] = years[0] if years else None
     year = st.session_state[YEAR_KEY]
     ids = [d.id for d in iset.dialogues]
-    if st.session_state.get(DIALOGUE_KEY) not in ids:
+    if DIALOGUE_KEY not in st.session_state or st.session_state[DIALOGUE_KEY] not in ids + [None]:
         held = briefing.choose_dialogue(iset, None, year)
         st.session_state[DIALOGUE_KEY] = held.id if held else None
     # The latest year is asked for as None: the same pack `report` makes without --year.
@@ -80,7 +80,7 @@ def _controls(pack: briefing.Pack, index: int) -> None:
             first, last = cache.year_span()
             if first is not None:
                 st.selectbox("Brief on the year", list(range(last, first - 1, -1)), key=YEAR_KEY,
-                             on_change=_restart)
+                             on_change=_new_year)
             iset = cache.indicator_set()
             if iset.dialogues:
                 names = {d.id: f"{d.name} · {d.when}" for d in iset.dialogues}
@@ -98,8 +98,14 @@ def _controls(pack: briefing.Pack, index: int) -> None:
 
 
 def _restart() -> None:
-    """A new year or dialogue starts again at the first slide."""
+    """Another dialogue starts again at the first slide."""
     st.session_state[SLIDE_KEY] = 0
+
+
+def _new_year() -> None:
+    """Another year starts again at the first slide, with that year's default dialogue."""
+    st.session_state.pop(DIALOGUE_KEY, None)
+    _restart()
 
 
 def _maker(pack: briefing.Pack, fmt: str):

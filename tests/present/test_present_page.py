@@ -83,3 +83,15 @@ def test_present_is_in_the_navigation():
     from cpc_monitor.app.navigation import PAGES
 
     assert PAGES[PAGE] == "Present" and (Path(__file__).resolve().parents[2] / PAGE).is_file()
+
+
+def test_choosing_another_year_takes_that_year_default_dialogue(open_page):
+    at = open_page(PAGE)
+    assert "Final bilateral dialogue" in _slide_text(at)
+    at.selectbox(key="present_year").set_value(2022).run()
+    assert _errors(at) == []
+    assert at.session_state["present_dialogue"] == "first"  # the third's targets fall due in 2023
+    assert "Where we stand in 2022" in _slide_text(at) and "First bilateral dialogue" in _slide_text(at)
+    at.selectbox(key="present_year").set_value(2019).run()
+    assert _errors(at) == [] and at.session_state["present_dialogue"] is None
+    assert "bilateral dialogue" not in _slide_text(at)  # none had been held
