@@ -111,3 +111,21 @@ def test_the_html_pack_presents_offline(sample_db, browser, tmp_path):
     page.wait_for_function("document.querySelectorAll('section.cpc-slide')[1].getBoundingClientRect().top < 100")
     page.screenshot(path=str(ARTIFACTS / "present-html-pack.png"))
     assert left == [] and errors == [], (left, errors)
+
+
+def test_a_presenter_downloads_the_pack_in_one_click(server, browser, tmp_path):
+    from pptx import Presentation
+
+    left: list[str] = []
+    page = _offline_page(browser, left)
+    page.goto(f"{server}/present")
+    page.wait_for_selector(".cpc-slide h1")
+    page.get_by_role("button", name="Download the pack").click()
+    with page.expect_download(timeout=WAIT_MS) as info:
+        page.get_by_role("button", name="PowerPoint (.pptx)").click()
+    assert info.value.suggested_filename == "cpc-briefing-2025-final.pptx"
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    deck = Presentation(str(path))
+    assert len(deck.slides) == SLIDES
+    assert left == [], f"requests left the machine: {left}"
