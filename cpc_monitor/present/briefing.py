@@ -363,8 +363,6 @@ def _funding_slide(ev: Evaluation, pace: FigureValues | None, iset: IndicatorSet
 
 def _map_slide(spaces: FigureValues, iset: IndicatorSet) -> Slide:
     figure, title = slide_figure(figure_charts.draw(spaces, iset.labels), height=440)
-    places = spaces.rows if spaces.rows is not None else pd.DataFrame()
-    open_now = len(places) if "closed_date" not in places else int(places["closed_date"].isna().sum())
     info = spaces.series[0] if spaces.series else None
     rows = spaces.of(info.ref) if info else pd.DataFrame()
     rows = rows[rows["dim"] == "parish"] if not rows.empty else rows
@@ -372,7 +370,7 @@ def _map_slide(spaces: FigureValues, iset: IndicatorSet) -> Slide:
     shown = rows[~rows["suppressed"]] if not rows.empty else rows
     words = "; ".join(f"{p} {format_value(v, 'count')}" for p, v in zip(shown["group"], shown["value"])
                       if v == v and v > 0) if not shown.empty else ""
-    notes = (f"The map shows {title}. {open_now} child-friendly spaces are open. "
+    notes = (f"The map shows {title}. Each diamond marks a child-friendly space. "
              + (f"By parish: {words}. " if words else "")
              + (f"{hidden} parishes have counts below {spaces.min_cell}, hidden." if hidden else ""))
     return Slide("map", "Child-friendly spaces", title, figure=figure, notes=notes)
