@@ -15,7 +15,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from browser_support import skip_without_chromium
+from browser_support import ARTIFACTS, skip_without_chromium
 from conftest import INDICATORS
 from helpers import ROOT, run_cli
 from cpc_monitor.present import branding, briefing, export
@@ -121,8 +121,7 @@ def test_the_pdf_has_one_landscape_page_per_slide(pdf_pages):
         # Every page is a slide with text on it, not a blank or an error page.
         grey = image.convert("L")
         assert grey.getextrema()[0] < 60
-    ARTIFACTS = ROOT / "test-artifacts"
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(exist_ok=True)  # for a person to look at
     for page in pdf_pages:
         shutil.copy(page, ARTIFACTS / f"pdf-{page.name}")
 
