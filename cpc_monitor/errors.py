@@ -152,6 +152,21 @@ class UsageError(CpcError):
     """The command line was called with arguments that do not fit together."""
 
 
+# ----------------------------------------------------------------------------- the briefing pack
+
+
+class BriefingSettingsError(CpcError):
+    """The briefing settings file (title, partnership, logo) cannot be used; the message names the line."""
+
+
+class UnknownChoice(CpcError):
+    """A year or dialogue asked for (report --year, --dialogue) is not one the data or the file hold."""
+
+
+class ExportFailed(CpcError):
+    """A briefing pack could not be written (an unwritable path, a chart that would not draw); nothing was left."""
+
+
 def first_line(exc: BaseException) -> str:
     """The first non-blank line of an exception's text (DuckDB's run on for lines), for a one-line message."""
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]

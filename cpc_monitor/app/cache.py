@@ -171,3 +171,27 @@ def _exact_figures(path: str, stamp: int, ind_path: str, ind_mtime: int, filters
     from cpc_monitor.evaluation.figures import evaluate_page
 
     return evaluate_page(path, _indicator_set(ind_path, ind_mtime), page, Filters(*filters))
+
+
+def briefing_pack(year: int | None, dialogue_id: str | None):
+    """The briefing pack (present/briefing.py) for `year` and a dialogue, suppressed whatever
+    the sidebar says, cached per database, indicator file and settings file version. A broken
+    settings file, year or dialogue stops the page with the message saying how to fix it."""
+    from cpc_monitor.present.branding import settings_path
+
+    path, ind_path, settings = db_path(), indicators_path(), settings_path()
+    try:
+        return _briefing_pack(str(path), _stamp(path), str(ind_path), _mtime(ind_path), str(settings),
+                              _mtime(settings), year, dialogue_id)
+    except CpcError as exc:
+        st.error(f"The briefing pack cannot be made: {exc}")
+        st.stop()
+
+
+@st.cache_data(max_entries=8, show_spinner="Making the briefing pack ...")
+def _briefing_pack(path: str, stamp: int, ind_path: str, ind_mtime: int, settings: str, settings_mtime: int,
+                   year: int | None, dialogue_id: str | None):
+    from cpc_monitor.present import branding, briefing
+
+    return briefing.load_pack(path, ind_path, branding.load_branding(settings if settings_mtime else None), year,
+                              dialogue_id)

@@ -17,6 +17,7 @@ PAGES = {
     "pages/protection.py": "Protection",
     "pages/prevention_partnership.py": "Prevention & partnership",
     "pages/dialogues.py": "Dialogues",
+    "pages/present.py": "Present",
     "pages/indicators.py": "Indicator explorer",
     "pages/data.py": "Data",
     "pages/editor.py": "Edit indicators",

@@ -84,7 +84,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", choices=("calendar", "tip"),
                    help="count every indicator in calendar years or TIP Report years (April-March, named by the "
                         "year they end in); default: each indicator's own `period:`")
+    p.add_argument("--year", type=int, metavar="Y",
+                   help="judge as at year Y: only the years up to Y count (as `report --year Y` does)")
     p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("report", help="write the briefing pack (PowerPoint, PDF or HTML)",
+                       description="Write the briefing pack for a bilateral dialogue: title and goal, key messages, "
+                                   "the 2030 scorecard, each pillar, the targets agreed at a dialogue against what "
+                                   "was achieved, funding, the child-friendly spaces map, what needs acceleration, "
+                                   "and the method. Small counts are always hidden. Example: python -m cpc_monitor "
+                                   "report --format pptx --out briefing.pptx --year 2025 --dialogue final")
+    p.add_argument("--format", choices=("pptx", "pdf", "html"), required=True, help="file format")
+    p.add_argument("--out", required=True, metavar="FILE", help="file to write (replaced whole, never half-written)")
+    p.add_argument("--year", type=int, metavar="Y", help="the year to brief on (default: the latest in the data)")
+    p.add_argument("--dialogue", metavar="D",
+                   help="the id of the dialogue whose agreed targets are reviewed (default: the last one held "
+                        "by the year)")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"database (default {DEFAULT_DB})")
+    p.add_argument("--indicators", default=DEFAULT_INDICATORS, help=f"indicator file (default {DEFAULT_INDICATORS})")
+    p.add_argument("--settings", metavar="YAML",
+                   help="branding: title, partnership, logo, source (default briefing.yaml, or $CPC_BRIEFING)")
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("schema", help="write indicators.schema.json for editors",
                        description="Write the JSON Schema of indicators.yaml, so editors check the file as it "
@@ -160,8 +180,11 @@ def _evaluate(args) -> int:
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise UnknownIndicator(f"there is no indicator '{wanted}' in {args.indicators}.{hint}")
     from cpc_monitor.evaluation.measures import Filters
+    from cpc_monitor.present.briefing import choose_year
 
-    evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by, filters=Filters(period=args.period))
+    year = choose_year(args.year, engine.data_years(args.db) if args.year is not None else None)
+    evaluation = engine.evaluate(args.db, iset, ids=args.ids, by=args.by,
+                                 filters=Filters(period=args.period, year_to=year))
     rows = [output.result_json(r, args.by, args.suppress) for r in evaluation.results]
     if args.format == "json":
         print(json.dumps({"indicators": rows}, indent=2, default=output.json_default))
@@ -174,6 +197,27 @@ def _evaluate(args) -> int:
         for e in r.errors:
             print(e, file=sys.stderr)
     return 1 if evaluation.results and len(failed) == len(evaluation.results) else 0
+
+
+def _report(args) -> int:
+    import time
+
+    from cpc_monitor.present import branding, briefing, export
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    export.check_writable(out)  # before any work: a wrong path is said at once
+    if not Path(args.db).is_file():
+        from cpc_monitor.errors import DatabaseMissing
+
+        raise DatabaseMissing(f"{args.db} does not exist. Build the sample with `python -m cpc_monitor sample "
+                              f"--db {args.db}`, or name the database with --db.")
+    pack = briefing.load_pack(args.db, args.indicators, branding.load_branding(args.settings), args.year,
+                              args.dialogue)
+    size = export.write_atomically(out, lambda: export.pack_bytes(pack, args.format))
+    print(f"wrote {out}: {len(pack.slides)} slides, {size / 1024:,.0f} KB, in "
+          f"{time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def _schema(args) -> int:

@@ -195,6 +195,13 @@ def evaluate(db_path: str | Path, iset: IndicatorSet, ids: list[str] | None = No
     return Evaluation(results, issues, info, as_of, iset.goal.year)
 
 
+def data_years(db_path: str | Path) -> tuple[int, int] | None:
+    """The first and last year the database's events cover (None for a database without events)."""
+    with db.reading(db_path) as con:
+        first, last = data_span(con, db.table_columns(con))
+    return (first.year, last.year) if first is not None and last is not None else None
+
+
 def data_as_of(con: db.Connection, tables: dict[str, tuple[str, ...]]) -> date | None:
     """The newest event date in the database."""
     return data_span(con, tables)[1]

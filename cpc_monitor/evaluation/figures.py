@@ -98,6 +98,19 @@ def evaluate_page(db_path: str | Path, iset: IndicatorSet, page: str, filters: F
                 for figure in iset.figures.get(page, [])]
 
 
+def evaluate_kinds(db_path: str | Path, iset: IndicatorSet, kinds: tuple[str, ...], filters: Filters = Filters()
+                   ) -> list[FigureValues]:
+    """Every declared figure of one of `kinds`, on any page, on one read-only connection (the
+    briefing pack takes its funding and map figures this way)."""
+    wanted = [(page, f) for page, figures in iset.figures.items() for f in figures if f.kind in kinds]
+    if not wanted:
+        return []
+    with db.reading(db_path) as con:
+        tables = db.table_columns(con)
+        batch: dict = {DATA_SPAN: data_span(con, tables)}
+        return [evaluate_figure(con, iset, page, figure, tables, filters, batch) for page, figure in wanted]
+
+
 def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: Figure,
                     tables: dict[str, tuple[str, ...]], filters: Filters, batch: dict) -> FigureValues:
     """One figure; a series that cannot be computed is a problem of the figure, not an error."""

@@ -25,11 +25,18 @@ def review_summary(review: pd.DataFrame) -> str:
 def review_table(review: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Indicator, year, agreed target, achieved, outcome, note."""
     rows = [{"Indicator": r.indicator, "Year": str(r.year), "Agreed target": format_value(r.target, r.unit),
-             "Achieved": format_value(r.achieved, r.unit, suppressed=r.outcome == dialogues.HIDDEN,
-                                      min_cell=min_cell),
+             "Achieved": _achieved(r.achieved, r.unit, r.outcome == dialogues.HIDDEN, min_cell),
              "Outcome": OUTCOME_WORDS[r.outcome], "Note": r.note}
             for r in review.itertuples()]
     return pd.DataFrame(rows, columns=["Indicator", "Year", "Agreed target", "Achieved", "Outcome", "Note"])
+
+
+def _achieved(value: float | None, unit: str, hidden: bool, min_cell: int) -> str:
+    """An achieved value as shown: a hidden count reads "<5"; a hidden share or rate "hidden (<5)",
+    since the share itself is not below 5 (its count is)."""
+    if hidden and unit != "count":
+        return f"hidden (<{min_cell})"
+    return format_value(value, unit, suppressed=hidden, min_cell=min_cell)
 
 
 def proposal_table(proposals: pd.DataFrame, min_cell: int) -> pd.DataFrame:
