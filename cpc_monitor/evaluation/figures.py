@@ -75,6 +75,9 @@ class FigureValues:
     # dim -> code -> name, read from the reference table the dim is the key of (a space's
     # name from child_friendly_spaces): reference data, not labels written by hand.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # series -> filtered column -> (the values chosen, the series with that filter lifted, each
+    # cell also split by the column): privacy compares them, as it does an indicator's.
+    lifted: dict[str, dict[str, tuple[tuple[str, ...], pd.DataFrame]]] = field(default_factory=dict)
 
     def labels(self, labels: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         """The indicator file's labels with this figure's reference names over them."""
@@ -136,6 +139,9 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
             continue
         out.series.append(_boxed(info) if figure.kind == "box" else info)
         frames.append(frame.assign(series=series.ref))
+        if info.value_is_count or info.counted or figure.kind == "box":
+            out.lifted[series.ref] = _lifted(con, iset, figure, parts, factor, tables, filters, batch,
+                                             indicator.period if indicator is not None else "calendar")
     if frames:
         out.frame = _ordered(pd.concat(frames, ignore_index=True))
     out.groups = {dim: _groups(iset, dim, out.frame) for dim in figure.breakdowns}
@@ -146,11 +152,13 @@ def evaluate_figure(con: db.Connection, iset: IndicatorSet, page: str, figure: F
 
 
 def _limited_series(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float, tables,
-                    filters: Filters, batch: dict, period: str) -> tuple[pd.DataFrame | None, str]:
-    """One series under the query time limit (as an indicator is): its frame, or why not."""
+                    filters: Filters, batch: dict, period: str, pairs_with: str | None = None
+                    ) -> tuple[pd.DataFrame | None, str]:
+    """One series under the query time limit (as an indicator is): its frame, or why not.
+    `pairs_with`: a filtered column each breakdown is also split by (see _lifted)."""
     with db.time_limit(con) as watch:
         try:
-            return _series_frame(con, iset, figure, parts, factor, tables, filters, batch, period), ""
+            return _series_frame(con, iset, figure, parts, factor, tables, filters, batch, period, pairs_with), ""
         except MeasureProblem as problem:
             failure = str(problem).strip().splitlines()[0]
         except db.SqlError as exc:
@@ -196,15 +204,36 @@ def _boxed(info: SeriesInfo) -> SeriesInfo:
     return replace(info, counted=info.counted + ("count",), hidden_with=BOX_AGGS)
 
 
+def _lifted(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float, tables,
+            filters: Filters, batch: dict, period: str) -> dict[str, tuple[tuple[str, ...], pd.DataFrame]]:
+    """For each column filter the series takes: the values chosen, and the series with that
+    one filter lifted, each cell also split by the column. A figure under a filter is then
+    suppressed against what the same figure shows without it (privacy._across_filter), so
+    that no screen less another gives back a hidden count."""
+    declared = tuple(iset.dimensions)
+    taken = {c for m in parts.values() for c in filters.applied_to(source_columns(m.table, tables, declared))}
+    out = {}
+    for column in sorted(taken):
+        wider = replace(filters, **{column: ()})
+        frame, failure = _limited_series(con, iset, figure, parts, factor, tables, wider, batch, period,
+                                         pairs_with=column)
+        if frame is not None:
+            out[column] = (filters.column_values()[column], frame)
+    return out
+
+
 def _series_frame(con, iset: IndicatorSet, figure: Figure, parts: dict[str, Measure], factor: float,
-                  tables, filters: Filters, batch: dict, period: str = "calendar") -> pd.DataFrame:
+                  tables, filters: Filters, batch: dict, period: str = "calendar", pairs_with: str | None = None
+                  ) -> pd.DataFrame:
     """One series' values: compiled and run per part, combined, cut to the years chosen."""
     grain = "year" if figure.grain == "period" else figure.grain
     dims = ("parish",) if figure.kind == "parish_map" else figure.breakdowns
+    if pairs_with is not None and pairs_with not in dims:
+        dims += (pairs_with,)
 
     def values(measure: Measure, check: bool = False):
         compiled = compile_measure(con, measure, iset.segments, tables, dims, filters, batch, iset.dimensions, grain,
-                                   period)
+                                   period, pairs_with=pairs_with)
         if check and compiled.missing_dims:  # a figure that asks for a breakdown must get it
             columns = source_columns(measure.table, tables, tuple(iset.dimensions))
             raise MeasureProblem(f"cannot break down by '{compiled.missing_dims[0]}': "

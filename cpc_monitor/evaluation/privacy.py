@@ -260,7 +260,8 @@ def suppress_figure(values, safe: bool):
     for info in values.series:
         rows = frame[frame["series"] == info.ref]
         if info.value_is_count or info.counted:
-            rows = suppress(rows, values.min_cell, info.value_is_count, info.counted, info.hidden_with)
+            rows = suppress(rows, values.min_cell, info.value_is_count, info.counted, info.hidden_with,
+                            lifted=values.lifted.get(info.ref))
         parts.append(rows.assign(suppressed=rows.get("suppressed", False)))
     out = pd.concat(parts) if parts else frame.assign(suppressed=False)
     pace = values.pace

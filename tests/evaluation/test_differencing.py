@@ -195,3 +195,74 @@ def test_the_explorer_under_a_filter_hides_what_the_rule_hides(open_page, sample
     shown = privacy.result_values(ev.results[0], True)
     hidden_years = set(shown.loc[(shown["dim"] == "") & shown["suppressed"], "year"].astype(int))
     assert on_screen == hidden_years and hidden_years
+
+
+# ----------------------------------------------------------------------------- the pillar pages' figures
+
+PAGES = ("prosecution", "protection", "prevention_partnership")
+
+
+def figure_cells(db_path, iset, filters: Filters) -> dict[tuple, tuple[float, float | None]]:
+    """Every counted cell the pillar pages' declared figures show under `filters`: key ->
+    (exact value, value shown in safe mode or None). A series that draws an indicator by
+    the calendar year has the indicator's own key, so that the attacker joins what the
+    figures and the scorecard show of the same number."""
+    from cpc_monitor.evaluation.figures import evaluate_page
+
+    out = {}
+    for page in PAGES:
+        for exact in evaluate_page(db_path, iset, page, filters):
+            if exact.frame.empty:
+                continue
+            shown = privacy.suppress_figure(exact, True).frame.loc[exact.frame.index]
+            for info in exact.series:
+                columns = (["value"] if info.value_is_count else []) + [c for c in info.counted if c != "count"]
+                rows = exact.frame["series"] == info.ref
+                for column in columns:
+                    for (year, period, dim, group, value), seen in zip(
+                            exact.frame.loc[rows, ["year", "period", "dim", "group", column]].itertuples(index=False),
+                            shown.loc[rows, column]):
+                        own = str(period) == str(int(year)) and iset.indicator(info.ref) is not None
+                        key = ((info.ref, int(year), dim, group, column) if own
+                               else (page, exact.figure.id, info.ref, str(period), dim, group, column))
+                        out[key] = (float(value), None if seen != seen else float(seen))
+    return out
+
+
+def test_no_hidden_figure_count_can_be_worked_out_across_filters(sample_db, iset, whole, filtered):
+    """As the test above, with everything the pillar pages' figures show added to what the
+    attacker knows: their breakdowns, their periods and the same figures unfiltered, beside
+    the indicators' cells. A sum is used only where the exact values bear it out (the parts
+    make the whole), as an attacker who knows the categories would."""
+    min_cell = iset.defaults.min_cell
+    views = {"all": (Filters(), whole), **{k: (Filters(**{k[0]: (k[1],)}), ev) for k, ev in filtered.items()}}
+    exact, known, secret = {}, set(), set()
+    for label, (filters, ev) in views.items():
+        for key, (value, seen) in {**cells(ev), **figure_cells(sample_db, iset, filters)}.items():
+            exact[(label, key)] = value
+            if seen is not None:
+                known.add((label, key))
+            elif privacy.is_small(value, min_cell):
+                secret.add((label, key))
+    totals: dict[tuple, list[tuple]] = defaultdict(list)
+    for (label, key) in exact:
+        if key[-3]:  # dim: a part of a breakdown
+            totals[(label, key[:-3] + ("", "", key[-1]))].append((label, key))
+    sums = [(t, parts) for t, parts in totals.items()
+            if t in exact and math.isclose(sum(exact[p] for p in parts), exact[t])]
+    for column, values in CHOICES.items():
+        for (label, key) in [k for k in exact if k[0] == "all"]:
+            terms = [((column, v), key) for v in values if ((column, v), key) in exact]
+            if terms and math.isclose(sum(exact[t] for t in terms), exact[(label, key)]) \
+                    and any(exact[t] != exact[(label, key)] for t in terms):  # the filter cuts this cell
+                sums.append(((label, key), terms))
+    learnt = True
+    while learnt:
+        learnt = False
+        for total, parts in sums:
+            unknown = [t for t in [total, *parts] if t not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                learnt = True
+    leaks = sorted(((name, exact[name]) for name in secret & known), key=str)
+    assert not leaks, (len(leaks), leaks[:10])
