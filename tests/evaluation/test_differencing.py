@@ -90,6 +90,19 @@ def test_a_total_less_a_filtered_subset_never_gives_a_small_count(whole, filtere
     assert not leaks, leaks[:10]
 
 
+def work_out(sums: list[tuple[tuple, list[tuple]]], known: set) -> None:
+    """Add to `known` every term the sums give: wherever a sum lacks a single unknown term,
+    the attacker works it out; repeated until nothing more is learnt."""
+    learnt = True
+    while learnt:
+        learnt = False
+        for total, parts in sums:
+            unknown = [t for t in [total, *parts] if t not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                learnt = True
+
+
 def lines_of(ev: Evaluation, label: object) -> list[tuple[tuple, list[tuple]]]:
     """Each breakdown as a sum: (the total's key, its parts' keys), keys qualified by `label`."""
     parts: dict[tuple, list[tuple]] = defaultdict(list)
@@ -125,14 +138,7 @@ def test_no_hidden_small_count_can_be_worked_out_by_adding_and_subtracting(whole
                 continue
             if math.isclose(sum(exact[t] for t in terms), exact[("all", key)]):  # no records left out
                 sums.append((("all", key), terms))
-    learnt = True
-    while learnt:
-        learnt = False
-        for total, parts in sums:
-            unknown = [t for t in [total, *parts] if t not in known]
-            if len(unknown) == 1:
-                known.add(unknown[0])
-                learnt = True
+    work_out(sums, known)
     leaks = sorted((name, exact[name]) for name in secret & known)
     assert not leaks, leaks[:10]
 
@@ -256,13 +262,6 @@ def test_no_hidden_figure_count_can_be_worked_out_across_filters(sample_db, iset
             if terms and math.isclose(sum(exact[t] for t in terms), exact[(label, key)]) \
                     and any(exact[t] != exact[(label, key)] for t in terms):  # the filter cuts this cell
                 sums.append(((label, key), terms))
-    learnt = True
-    while learnt:
-        learnt = False
-        for total, parts in sums:
-            unknown = [t for t in [total, *parts] if t not in known]
-            if len(unknown) == 1:
-                known.add(unknown[0])
-                learnt = True
+    work_out(sums, known)
     leaks = sorted(((name, exact[name]) for name in secret & known), key=str)
     assert not leaks, (len(leaks), leaks[:10])
