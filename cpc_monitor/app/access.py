@@ -180,21 +180,22 @@ def sign_in_provider() -> str | None:
     return next((name for name, value in section.items() if isinstance(value, Mapping)), None)
 
 
-def read_only_notice(access: Access) -> str:
-    """Why this page does not write, and how to make it."""
-    first = f"Uploads and duplicate decisions are switched off: {access.reason}."
+def read_only_notice(access: Access, action: str = "Uploads and duplicate decisions",
+                     by_hand: str = "`python -m cpc_monitor import --db PATH TABLE FILE --dry-run`") -> str:
+    """Why this page does not write (`action`: what is switched off), and how to make it;
+    `by_hand`: the command line's way to do the same on the server."""
+    first = f"{action} {'is' if action.startswith('Changing') else 'are'} switched off: {access.reason}."
     if access.roles_problem:
         return (f"{first} An administrator fixes {settings.roles_path()} (each problem names its line); "
                 "the dashboard reads it again at once.")
     if access.signed_in_mode:
         how = ("Sign in with the button in the sidebar." if not access.user else
                f"Ask an administrator to list your e-mail in {settings.roles_path()} as editor or admin.")
-        return f"{first} Only editors and administrators named in the roles file may change data. {how}"
+        return f"{first} Only editors and administrators named in the roles file may change anything. {how}"
     return (f"{first} Sign-in is not set up (docs/deployment.md says how), so only a browser on the computer "
             "that holds the database may change data. Start the dashboard there with "
             "`streamlit run dashboard.py --server.address 127.0.0.1`, open http://127.0.0.1:8501 on that "
-            "computer (not through a proxy), or use the command line: "
-            "`python -m cpc_monitor import --db PATH TABLE FILE --dry-run`.")
+            f"computer (not through a proxy), or use the command line: {by_hand}.")
 
 
 def suppression_notice(access: Access) -> str:

@@ -34,6 +34,7 @@ from cpc_monitor.present.formatting import as_markdown_text
 # Session-state keys: the text as loaded from disk (what a save is compared against), the
 # draft, the last check of a draft, the last preview, the last note to show, the code
 # editor's last applied event, and whether the plain text box is chosen.
+EDITOR_KEY = "yaml_editor"  # the code editor's value in st.session_state
 LOADED, DRAFT, CHECKED, PREVIEWED, NOTE, EVENT, PLAIN = ("editor_loaded", "editor_draft", "editor_checked",
                                                         "editor_previewed", "editor_note", "editor_event",
                                                         "editor_plain")
@@ -44,9 +45,8 @@ GENERATION = "editor_generation"
 CHART_CONFIG = {"displayModeBar": False}
 NEW_MILESTONES = 2  # empty rows the target editor offers for new milestones
 UNIT_OF = {"ratio": "percent", "rate": "per_100k"}  # the unit a calculation suggests (else a count)
-ACCESS_HELP = ("Only a browser on the computer that runs the dashboard may change indicators (until sign-in "
-               "exists). Open http://127.0.0.1:8501 on that computer, not through a proxy, or edit the file "
-               "there and check it with `python -m cpc_monitor validate`.")
+# What the command line offers instead, on the computer that holds the file.
+BY_HAND = "edit indicators.yaml there and check it with `python -m cpc_monitor validate`"
 
 
 @dataclass
@@ -75,6 +75,15 @@ def start() -> None:
     if LOADED not in state or (state[DRAFT] == state[LOADED] and on_disk != state[LOADED]):
         state[LOADED] = on_disk
         set_draft(on_disk)
+    elif state[DRAFT] == on_disk != state[LOADED]:
+        # The draft is what the file now holds: it was saved. Save's own bookkeeping after the
+        # write is lost when the editor's last keystroke asked for another run meanwhile (the
+        # next session-state write in the callback raises Streamlit's RerunException), so it is
+        # made good here; config.toml's fastReruns = false makes this run wait for the write.
+        state[LOADED] = on_disk
+        kept = versions.versions(settings.indicators_path())
+        state.setdefault(NOTE, Note("success", f"Saved as version {kept[-1].number}: {kept[-1].summary}." if kept
+                                    else "Saved."))
 
 
 def set_draft(text: str, typed: bool = False) -> None:
@@ -123,11 +132,25 @@ def changed_ids() -> list[str]:
 
 
 def _refusal(who: access.Access) -> Note:
-    return Note("error", f"Nothing was saved: {who.reason}. {ACCESS_HELP}")
+    return Note("error", "Nothing was saved. " + access.read_only_notice(who, "Changing indicators", BY_HAND))
+
+
+def take_typed() -> None:
+    """Make the code editor's latest text the draft. A button's callback runs before the page
+    reads the editor again, so without this Save would miss what was typed just before it."""
+    value = st.session_state.get(EDITOR_KEY)
+    if not (isinstance(value, dict) and value.get("id") and isinstance(value.get("text"), str)):
+        return
+    if value["id"] != st.session_state.get(EVENT):
+        st.session_state[EVENT] = value["id"]
+        if value["text"] != st.session_state[DRAFT]:
+            set_draft(value["text"], typed=True)
 
 
 def save() -> None:
     """Save the draft (an on_click action: asks access again, just before writing)."""
+    if not st.session_state.get(PLAIN):
+        take_typed()
     who = access.current()
     if not who.allowed:
         st.session_state[NOTE] = _refusal(who)
@@ -196,7 +219,7 @@ def render() -> None:
     who = access.current()
     _heading()
     if not who.allowed:
-        st.warning(f"Changing indicators is switched off here: {who.reason}. {ACCESS_HELP}")
+        st.warning(access.read_only_notice(who, "Changing indicators", BY_HAND), icon=":material/lock:")
         return
     start()
     _show_note()
@@ -251,7 +274,7 @@ def _file_editor() -> None:
             set_draft(edited, typed=True)
             st.rerun()  # the review below then reads the new draft
         return
-    event = yaml_editor.yaml_editor(state[DRAFT], marks(result), key="yaml_editor")
+    event = yaml_editor.yaml_editor(state[DRAFT], marks(result), key=EDITOR_KEY)
     if event is not None and event[0] != state.get(EVENT):
         state[EVENT] = event[0]
         if event[1] != state[DRAFT]:

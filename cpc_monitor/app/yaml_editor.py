@@ -21,8 +21,13 @@ import streamlit as st
 # What the copy cuts out: the only reference to a host off this machine in the build's code.
 FONT_IMPORT = ("@import url('https://fonts.googleapis.com/css2?family=Source+Code+Pro:ital,wght@0,400;0,500;0,600;"
                "0,700;1,400&display=swap');")
-OPTIONS = {"showLineNumbers": True, "useWorker": False}  # without the worker, its YAML checker leaves our marks alone
-HEIGHT = [24, 40]  # lines shown: at least, at most (it scrolls beyond)
+# Without the worker, its YAML checker leaves our marks alone; no word pop-ups while typing
+# (they offered parish names inside comments).
+OPTIONS = {"showLineNumbers": True, "useWorker": False, "enableLiveAutocompletion": False,
+           "enableBasicAutocompletion": False, "enableSnippets": False}
+# Lines shown: at least, at most (it scrolls beyond). At most 24 (about 460 px), so that at
+# 1280x720 the page, not only the editor, still scrolls under the mouse to Check and Save.
+HEIGHT = [16, 24]
 _component: Any = None
 
 
@@ -75,13 +80,14 @@ def available() -> bool:
 
 def yaml_editor(text: str, marks: list[dict], key: str) -> tuple[str, str] | None:
     """Draw `text` in the code editor with `marks` (Ace annotations: row 0-based, type, text).
-    Returns (event id, edited text) once the user has left the editor after typing, else None;
+    Returns (event id, edited text) once the user pauses typing or leaves the editor, else None
+    (so that Save always has what is on screen);
     the same event comes back on every later run, so the caller applies each id once."""
     component = _declared()
     value = component(code=text, lang="yaml", theme="default", key=key, height=HEIGHT, focus=False,
                       shortcuts="vscode", snippets=["", ""], completions=[], keybindings={}, buttons=[],
                       options=OPTIONS, props={"annotations": marks}, editor_props={}, component_props={},
-                      menu={}, info={}, allow_reset=True, replace_completer=False, response_mode="blur",
+                      menu={}, info={}, allow_reset=True, replace_completer=False, response_mode=["blur", "debounce"],
                       ghost_text="", default=None)
     if isinstance(value, dict) and value.get("type") and isinstance(value.get("text"), str):
         return str(value.get("id", "")), value["text"]

@@ -89,3 +89,27 @@ def test_edit_a_2030_target_save_and_see_the_scorecard_change(editable):
         assert page.locator(ERROR).count() == 0
         assert outside == []
         page.close()
+
+
+def test_what_is_typed_just_before_save_is_saved_and_the_next_save_works(editable):
+    """Typing in the code editor and pressing Save at once saves what is on screen (the last
+    keystrokes too), says so, and a second change saves without a false conflict."""
+    url, indicators = editable
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url + "/editor")
+        frame = page.frame_locator('iframe[title*="cpc_yaml_editor"]')
+        frame.locator(".ace_content").click(position={"x": 200, "y": 40})  # line 2: a comment
+        for words, wait in ((" # first change", 0), (" # second change", 3000)):
+            page.keyboard.press("End")
+            page.keyboard.type(words, delay=40)
+            page.wait_for_timeout(wait)
+            page.get_by_role("button", name="Save", exact=True).click()
+            page.get_by_text("Saved as version").first.wait_for(timeout=WAIT_MS)
+            _settle(page)
+            assert words in indicators.read_text(encoding="utf-8").splitlines()[1]
+            assert page.locator(ERROR).count() == 0
+            assert page.get_by_text("was changed by someone else").count() == 0
+            frame.locator(".ace_content").click(position={"x": 200, "y": 40})
+        assert indicators.read_text(encoding="utf-8").splitlines()[1].endswith("# first change # second change")

@@ -204,7 +204,7 @@ def test_a_viewer_sees_no_editing_widget(open_page: Callable[..., AppTest], file
     monkeypatch.setattr(access, "current", lambda: REFUSED)
     at = open_page(PAGE)
     assert not at.exception
-    assert seen(at.warning[0].value).startswith("Changing indicators is switched off here: the request comes from "
+    assert seen(at.warning[0].value).startswith("Changing indicators is switched off: the request comes from "
                                           "203.0.113.9, not from this computer.")
     assert len(at.tabs) == 0 and len(at.text_area) == 0 and len(at.number_input) == 0
     assert not [b for b in at.button if b.label in ("Save", "Put these targets in the draft", "Add to the draft")]
@@ -261,6 +261,9 @@ def test_a_signed_in_viewer_cannot_edit(files, tmp_path: Path, monkeypatch: pyte
     assert not at.exception
     assert len(at.tabs) == 0 and len(at.text_area) == 0 and len(at.number_input) == 0
     assert not [b for b in at.button if b.label in ("Save", "Put these targets in the draft", "Add to the draft")]
+    assert seen(at.warning[0].value).startswith(
+        "Changing indicators is switched off: you are signed in as guest@example.org, a viewer. Only editors and "
+        "administrators named in the roles file may change anything. Ask an administrator to list your e-mail in")
     assert ind.read_text(encoding="utf-8") == original and versions.versions(ind) == []
 
 
