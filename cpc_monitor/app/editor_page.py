@@ -224,7 +224,7 @@ def render() -> None:
     start()
     _show_note()
     edit_tab, plan_tab, new_tab, history_tab = st.tabs(["Edit the file", "Change targets", "New indicator",
-                                                        "History"])
+                                                        "History"], key="editor_tab")
     with edit_tab:
         _file_editor()
     with plan_tab:
@@ -419,8 +419,14 @@ def _submit_new(table: str, calculation: str) -> None:
                   if state["new_b_year"] else None),
         targets=[Point(int(state["new_t_year"]), state["new_t_value"], text["t_source"], text["t_agreed"])],
         description=text["description"], source=text["source"], owner=text["owner"])
-    _form_edit(lambda draft: authoring.add_indicator(draft, new),
-               f"The new indicator '{new.name or new.id}' is at the end of the draft.")
+    saved = set(versions.changes("", state[LOADED]).ids) if state.get(LOADED) else set()
+
+    def add(draft: str) -> str:
+        # The form's own unsaved indicator of the same id is replaced (a correction); a saved
+        # one is never overwritten: ids are never reused.
+        return authoring.add_indicator(draft if new.id in saved else authoring.remove_indicator(draft, new.id), new)
+
+    _form_edit(add, f"The new indicator '{new.name or new.id}' is at the end of the draft.")
 
 
 def _history() -> None:

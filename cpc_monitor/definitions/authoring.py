@@ -130,8 +130,30 @@ def _key(p: Point) -> tuple:
     return int(p.year), float(p.value), p.source.strip(), p.agreed.strip()
 
 
+def remove_indicator(text: str, indicator_id: str) -> str:
+    """`text` without the indicator `indicator_id` (its lines and the blank line before it):
+    the new-indicator form takes back its own unsaved addition to add it again corrected."""
+    items = _indicators(_compose(text)).value
+    found = [i for i, item in enumerate(items) if _id_of(item) == indicator_id]
+    if not found:
+        return text
+    at = found[0]
+    lines = text.splitlines(keepends=True)
+    start = items[at].start_mark.line
+    end = items[at + 1].start_mark.line if at + 1 < len(items) else items[at].end_mark.line + (
+        1 if items[at].end_mark.column else 0)
+    while end > start and at + 1 < len(items) and not lines[end - 1].strip():
+        end -= 1  # the next indicator's blank line stays with it
+    if start > 0 and not lines[start - 1].strip():
+        start -= 1
+    return "".join(lines[:start] + lines[end:])
+
+
 def add_indicator(text: str, new: NewIndicator) -> str:
     """`text` with `new` appended to its `indicators:` list (a blank line before it)."""
+    if not new.id.strip() or not new.name.strip():
+        raise IndicatorEditError("give the new indicator a name and an id (such as protection.girls_identified) "
+                                 "before adding it.")
     root = _compose(text)
     items = _indicators(root)
     if not items.value or items.flow_style:

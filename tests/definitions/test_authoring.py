@@ -129,3 +129,26 @@ def test_new_indicator_form_refuses_a_taken_id():
                        direction="increase", calculation="count", table="victims", date_column="identified_date")
     with pytest.raises(IndicatorEditError, match="already an indicator with the id 'protection.child_victims'"):
         authoring.add_indicator(BASE_YAML, new)
+
+
+def test_the_forms_own_unsaved_indicator_can_be_taken_back_and_added_again():
+    """A mistake made through the new-indicator form is corrected through the form: its own
+    unsaved addition comes out whole (the rest byte for byte), and the corrected one goes in."""
+    def new(condition: str) -> NewIndicator:
+        return NewIndicator(id="protection.girls_identified", name="Girls identified", pillar="protection",
+                            unit="count", direction="increase", calculation="count", table="victims",
+                            date_column="identified_date", filters=[condition], targets=[Point(2030, 10)])
+
+    wrong = authoring.add_indicator(DEFAULT_TEXT, new("girls only"))
+    assert authoring.remove_indicator(wrong, "protection.girls_identified") == DEFAULT_TEXT
+    fixed = authoring.add_indicator(authoring.remove_indicator(wrong, "protection.girls_identified"),
+                                    new("sex = 'female'"))
+    assert fixed.startswith(DEFAULT_TEXT) and "girls only" not in fixed and "sex = 'female'" in fixed
+    assert [i.id for i in parse_indicators(fixed).indicators].count("protection.girls_identified") == 1
+
+
+def test_a_new_indicator_needs_a_name_and_an_id():
+    empty = NewIndicator(id="", name="", pillar="protection", unit="count", direction="increase",
+                         calculation="count", table="victims", date_column="identified_date")
+    with pytest.raises(IndicatorEditError, match="give the new indicator a name and an id"):
+        authoring.add_indicator(DEFAULT_TEXT, empty)
