@@ -119,8 +119,9 @@ def test_three_processes_behind_nginx_serve_sticky_read_only_pages(sample_db, tm
             page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
             routes.append(next(c["value"] for c in context.cookies() if c["name"] == "cpc_route"))
         page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Data", exact=True).click()
+        # The notice heads the Upload tab and the Duplicates tab alike: the first is the one shown.
         page.get_by_text("Uploads and duplicate decisions are switched off: the request came through a proxy",
-                         exact=False).wait_for()
+                         exact=False).first.wait_for()
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
         assert page.locator(ERROR).count() == 0
         for context in contexts:

@@ -414,7 +414,8 @@ def _save_formula_value(path: Path, cell: str, value: str) -> None:
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     xml = parts["xl/worksheets/sheet1.xml"].decode()
-    xml, n = re.subn(rf'(<c r="{cell}"[^>]*>(<f>[^<]*</f>))<v\s*/>', rf"\1<v>{value}</v>", xml)
+    # An empty value is <v/> or <v></v>, as openpyxl writes it with or without lxml installed.
+    xml, n = re.subn(rf'(<c r="{cell}"[^>]*>(<f>[^<]*</f>))(<v\s*/>|<v>\s*</v>)', rf"\1<v>{value}</v>", xml)
     assert n == 1
     parts["xl/worksheets/sheet1.xml"] = xml.encode()
     with zipfile.ZipFile(path, "w") as z:
