@@ -147,28 +147,37 @@ def take_typed() -> None:
             set_draft(value["text"], typed=True)
 
 
-def save() -> None:
-    """Save the draft (an on_click action: asks access again, just before writing)."""
-    if not st.session_state.get(PLAIN):
-        take_typed()
+def _write(write: typing.Callable[[str], versions.Version], failed: str, invalid: str,
+           changed: str = "") -> versions.Version | None:
+    """One write of the file (`write(who)`), after asking access again just before it; on a
+    refusal, the note that says why (`failed` starts it; `invalid` follows for a text that
+    fails the check, `changed` for a file changed on disk) and None."""
     who = access.current()
     if not who.allowed:
         st.session_state[NOTE] = _refusal(who)
-        return
-    state = st.session_state
+        return None
     try:
-        version = versions.save(settings.indicators_path(), state[DRAFT], loaded=state[LOADED], who=who.who,
-                                db_path=settings.db_path())
+        return write(who.who)
     except IndicatorSaveRefused as exc:
-        state[NOTE] = Note("error", f"Not saved: the draft has errors. {exc}", issues=exc.issues)
-        return
+        st.session_state[NOTE] = Note("error", f"{failed} {invalid} {exc}", issues=exc.issues)
     except IndicatorFileChanged as exc:
-        state[NOTE] = Note("error", f"Not saved: {exc} Your draft is still below: note your change, press 'Drop "
-                                    "my changes' to load their version, and make your change again. What they "
-                                    "changed:", diff=exc.diff)
-        return
+        st.session_state[NOTE] = Note("error", f"{failed} {exc}{changed}", diff=exc.diff)
     except CpcError as exc:
-        state[NOTE] = Note("error", f"Not saved: {exc}")
+        st.session_state[NOTE] = Note("error", f"{failed} {exc}")
+    return None
+
+
+def save() -> None:
+    """Save the draft (an on_click action)."""
+    if not st.session_state.get(PLAIN):
+        take_typed()
+    state = st.session_state
+    version = _write(lambda who: versions.save(settings.indicators_path(), state[DRAFT], loaded=state[LOADED],
+                                               who=who, db_path=settings.db_path()),
+                     "Not saved:", "the draft has errors.",
+                     " Your draft is still below: note your change, press 'Drop my changes' to load their "
+                     "version, and make your change again. What they changed:")
+    if version is None:
         return
     state[LOADED] = state[DRAFT]
     state.pop(PREVIEWED, None)
@@ -177,24 +186,12 @@ def save() -> None:
 
 
 def restore(number: int) -> None:
-    """Bring back version `number` (an on_click action: asks access again, just before writing)."""
-    who = access.current()
-    if not who.allowed:
-        st.session_state[NOTE] = _refusal(who)
-        return
+    """Bring back version `number` (an on_click action)."""
     state = st.session_state
-    try:
-        version = versions.restore(settings.indicators_path(), number, loaded=state[LOADED], who=who.who,
-                                   db_path=settings.db_path())
-    except IndicatorSaveRefused as exc:
-        state[NOTE] = Note("error", f"Version {number} was not brought back: it no longer passes the check. {exc}",
-                           issues=exc.issues)
-        return
-    except IndicatorFileChanged as exc:
-        state[NOTE] = Note("error", f"Version {number} was not brought back: {exc}", diff=exc.diff)
-        return
-    except CpcError as exc:
-        state[NOTE] = Note("error", f"Version {number} was not brought back: {exc}")
+    version = _write(lambda who: versions.restore(settings.indicators_path(), number, loaded=state[LOADED],
+                                                  who=who, db_path=settings.db_path()),
+                     f"Version {number} was not brought back:", "it no longer passes the check.")
+    if version is None:
         return
     state[LOADED] = disk_text()
     set_draft(state[LOADED])
@@ -419,12 +416,11 @@ def _submit_new(table: str, calculation: str) -> None:
                   if state["new_b_year"] else None),
         targets=[Point(int(state["new_t_year"]), state["new_t_value"], text["t_source"], text["t_agreed"])],
         description=text["description"], source=text["source"], owner=text["owner"])
-    saved = set(versions.changes("", state[LOADED]).ids) if state.get(LOADED) else set()
-
     def add(draft: str) -> str:
-        # The form's own unsaved indicator of the same id is replaced (a correction); a saved
-        # one is never overwritten: ids are never reused.
-        return authoring.add_indicator(draft if new.id in saved else authoring.remove_indicator(draft, new.id), new)
+        # An indicator of this id that the draft adds (not yet saved) is the form's own: it is
+        # replaced, a correction. A saved one is never overwritten: ids are never reused.
+        unsaved = new.id in versions.changes(state[LOADED], draft).added
+        return authoring.add_indicator(authoring.remove_indicator(draft, new.id) if unsaved else draft, new)
 
     _form_edit(add, f"The new indicator '{new.name or new.id}' is at the end of the draft.")
 

@@ -277,3 +277,24 @@ def test_a_signed_in_editor_saves_and_the_audit_names_them(files, tmp_path: Path
     log = audit.entries(db)
     assert log["who"].tolist()[-1] == "pm@example.org" and log["action"].tolist()[-1] == "indicators_save"
     assert versions.versions(ind)[-1].who == "pm@example.org"
+
+
+def test_the_new_indicator_form_corrects_its_own_unsaved_indicator(open_page: Callable[..., AppTest], files) -> None:
+    """Added with a mistake, then added again with the same id: the draft holds the corrected
+    indicator once; an id already saved is still refused."""
+    ind, _ = files
+    at = open_page(PAGE)
+    form = {w.label: w for w in at.text_input}
+    form["Name, as the pages show it"].input("Girls identified")
+    form["Id (never reused)"].input("protection.girls_identified")
+    at.number_input(key="new_t_value").set_value(10.0)
+    at = button(at, "Add to the draft").click().run()
+    at.text_input(key="new_name").input("Girls identified (corrected)")
+    at = button(at, "Add to the draft").click().run()
+    assert not at.exception and not at.error
+    draft = at.session_state["editor_draft"]
+    assert draft.count("id: protection.girls_identified") == 1 and "name: Girls identified (corrected)" in draft
+    at.text_input(key="new_id").input("prosecution.convictions")  # saved: never overwritten
+    at = button(at, "Add to the draft").click().run()
+    assert "already an indicator with the id 'prosecution.convictions'" in seen(at.error[0].value)
+    assert at.session_state["editor_draft"] == draft and ind.read_text(encoding="utf-8").count("girls") == 0
