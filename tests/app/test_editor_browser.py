@@ -85,6 +85,11 @@ def test_edit_a_2030_target_save_and_see_the_scorecard_change(editable):
 
         _nav(page, "Overview")
         page.get_by_text(ROW).first.wait_for()
+        # The overview's table from before may still stand while its new run draws: wait for it.
+        for _ in range(60):
+            if _target_2030(page) == "9":
+                break
+            page.wait_for_timeout(500)
         assert _target_2030(page) == "9"
         assert page.locator(ERROR).count() == 0
         assert outside == []
